@@ -1,0 +1,29 @@
+#include "control/compile/compiler.h"
+
+namespace ctl {
+
+namespace {
+
+void compile_family(const FamilyModel& fm, ws::Family f, dp::FamilyRouting& out) {
+    out.rules = fm.rules;
+    out.custom_rules = fm.custom_rules;
+    out.custom_local_routes = fm.custom_local_routes;
+    for (const auto& [id, table] : fm.tables) {
+        if (table.empty()) continue;
+        out.tables.emplace(id, std::make_unique<dp::Fib>(dp::Fib::build(id, f, table.export_routes())));
+    }
+    out.rule_tables.reserve(out.rules.size());
+    for (const auto& r : out.rules) out.rule_tables.push_back(out.table(r.table));
+}
+
+}  // namespace
+
+std::unique_ptr<dp::Routing> compile_routing(const Model& m) {
+    auto r = std::make_unique<dp::Routing>();
+    r->ifs = m.ifs;
+    compile_family(m.v4, ws::Family::kInet, r->v4);
+    compile_family(m.v6, ws::Family::kInet6, r->v6);
+    return r;
+}
+
+}  // namespace ctl

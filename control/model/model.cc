@@ -1,0 +1,318 @@
+#include "control/model/model.h"
+
+#include <algorithm>
+
+namespace ctl {
+
+using dp::kScopeHost;
+using dp::kScopeLink;
+using dp::kScopeNowhere;
+using dp::kScopeUniverse;
+using ws::Errc;
+using ws::make_error;
+
+namespace {
+
+constexpr uint8_t kProtoKernel = 2;
+
+dp::Rule default_rule(uint32_t pref, uint32_t table) {
+    dp::Rule r;
+    r.priority = pref;
+    r.table = table;
+    r.action = dp::RuleAction::kToTable;
+    r.protocol = kProtoKernel;
+    return r;
+}
+
+}  // namespace
+
+bool rule_identical(const dp::Rule& a, const dp::Rule& b) {
+    return a.priority == b.priority && a.action == b.action && a.table == b.table &&
+           a.goto_target == b.goto_target && a.invert == b.invert && a.sel == b.sel &&
+           a.suppress_prefixlen == b.suppress_prefixlen && a.suppress_ifgroup == b.suppress_ifgroup &&
+           a.protocol == b.protocol;
+}
+
+// rule_find(): every attribute given in the request must match; the rest are wildcards.
+bool rule_matches_request(const dp::Rule& r, const RuleRequest& req) {
+    const dp::Rule& w = req.rule;
+    if (req.has_action && r.action != w.action) return false;
+    if (req.has_table && r.table != w.table) return false;
+    if (req.has_priority && r.priority != w.priority) return false;
+    if (w.action == dp::RuleAction::kGoto && req.has_action && r.goto_target != w.goto_target) return false;
+    if (w.suppress_prefixlen != -1 && r.suppress_prefixlen != w.suppress_prefixlen) return false;
+    if (w.suppress_ifgroup != -1 && r.suppress_ifgroup != w.suppress_ifgroup) return false;
+    if (w.protocol && r.protocol != w.protocol) return false;
+    bool ok = true;
+    w.sel.for_each([&](const auto& want) {
+        if (!want) return;
+        using S = typename std::decay_t<decltype(want)>::value_type;
+        const auto& have = r.sel.get<S>();
+        if (!have || !(*have == *want)) ok = false;
+    });
+    return ok;
+}
+
+void FamilyModel::resolve_gotos() {
+    for (auto& r : rules) {
+        r.goto_index = dp::kNoGoto;
+        if (r.action != dp::RuleAction::kGoto) continue;
+        for (size_t j = 0; j < rules.size(); ++j) {
+            if (rules[j].priority == r.goto_target) {
+                r.goto_index = int32_t(j);
+                break;
+            }
+        }
+    }
+}
+
+Model::Model() {
+    dp::Link lo;
+    lo.ifindex = sel::kLoopbackIfindex;
+    lo.name = "lo";
+    lo.loopback = true;
+    lo.up = true;
+    lo.mtu = 65536;
+    ifs.links.push_back(lo);
+    LinkSpec spec;
+    spec.name = "lo";
+    spec.kind = "loopback";
+    specs.push_back(spec);
+    v4.rules = {default_rule(0, dp::kTableLocal), default_rule(32766, dp::kTableMain),
+                default_rule(32767, dp::kTableDefault)};
+    v6.rules = {default_rule(0, dp::kTableLocal), default_rule(32766, dp::kTableMain)};
+    for (auto* f : {&v4, &v6}) {
+        f->table(dp::kTableLocal);
+        f->table(dp::kTableMain);
+    }
+    dp::IfAddr a4;
+    a4.local = ws::InetAddr::v4(0x7f000001u);
+    a4.prefixlen = 8;
+    a4.scope = kScopeHost;
+    (void)addr_add("lo", a4);
+    dp::IfAddr a6;
+    a6.local = *ws::InetAddr::parse("::1", ws::Family::kInet6);
+    a6.prefixlen = 128;
+    a6.scope = kScopeHost;
+    (void)addr_add("lo", a6);
+}
+
+dp::Link* Model::link_mut(const std::string& name) {
+    for (auto& l : ifs.links)
+        if (l.name == name) return &l;
+    return nullptr;
+}
+
+ws::Status Model::link_add(LinkSpec spec) {
+    if (link(spec.name)) return make_error(Errc::kExists, "RTNETLINK answers: File exists", spec.name);
+    dp::Link l;
+    l.ifindex = next_ifindex_++;
+    l.name = spec.name;
+    ifs.links.push_back(l);
+    specs.push_back(std::move(spec));
+    reattach_rules();
+    return {};
+}
+
+ws::Status Model::link_set_up(const std::string& name, bool up) {
+    dp::Link* l = link_mut(name);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+    if (l->up == up) return {};
+    l->up = up;
+    if (!up) {
+        sync_down(l->ifindex);
+        return {};
+    }
+    const dp::Link copy = *l;
+    for (const auto& a : copy.addrs) add_ifaddr_routes(copy, a);
+    return {};
+}
+
+ws::Status Model::link_set_mtu(const std::string& name, uint32_t mtu) {
+    dp::Link* l = link_mut(name);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+    l->mtu = mtu;
+    return {};
+}
+
+ws::Status Model::link_set_address(const std::string& name, const std::string& mac) {
+    for (size_t i = 0; i < ifs.links.size(); ++i) {
+        if (ifs.links[i].name != name) continue;
+        specs[i].address = mac;
+        return {};
+    }
+    return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+}
+
+ws::Status Model::link_set_group(const std::string& name, uint32_t group) {
+    dp::Link* l = link_mut(name);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+    l->group = group;
+    return {};
+}
+
+void Model::reattach_rules() {
+    for (auto* f : {&v4, &v6}) {
+        for (auto& r : f->rules) {
+            if (auto& s = r.sel.get<sel::Iif>()) {
+                const dp::Link* l = link(s->name);
+                s->ifindex = l ? l->ifindex : sel::kDetachedIfindex;
+            }
+            if (auto& s = r.sel.get<sel::Oif>()) {
+                const dp::Link* l = link(s->name);
+                s->ifindex = l ? l->ifindex : sel::kDetachedIfindex;
+            }
+        }
+    }
+}
+
+// fib_add_ifaddr(): the local route always; with the link up, the prefix route of a primary
+// address and the subnet broadcast route (no network-address broadcast on Linux 6.x).
+void Model::add_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a) {
+    const ws::Family f = a.local.family;
+    const dp::IfAddr* prim = &a;
+    if (a.secondary)
+        for (const auto& p : l.addrs)
+            if (!p.secondary && p.local.family == f && p.prefixlen == a.prefixlen && p.contains(a.local)) prim = &p;
+    auto magic = [&](dp::RouteType type, uint32_t table, ws::InetPrefix dst, uint32_t metric) {
+        dp::Route r;
+        r.type = type;
+        r.table = table;
+        r.dst = dst;
+        r.protocol = kProtoKernel;
+        r.metric = metric;
+        r.scope = type == dp::RouteType::kLocal ? kScopeHost : kScopeLink;
+        if (f == ws::Family::kInet) r.prefsrc = prim->local;
+        else r.scope = kScopeUniverse;
+        dp::Nexthop nh;
+        nh.ifindex = l.ifindex;
+        nh.scope = r.scope == kScopeHost ? kScopeNowhere : kScopeHost;
+        r.nh.push_back(nh);
+        dp::rebalance(r);
+        (void)family(f).table(table).insert(std::move(r), InsertMode::kAppend);
+    };
+    if (f == ws::Family::kInet6) {
+        magic(dp::RouteType::kLocal, dp::kTableLocal, ws::InetPrefix::host(a.local), 0);
+        if (!l.up || a.prefixlen == 128) return;
+        magic(dp::RouteType::kUnicast, dp::kTableMain, ws::InetPrefix{a.local, a.prefixlen}.masked(), 256);
+        return;
+    }
+    magic(dp::RouteType::kLocal, dp::kTableLocal, ws::InetPrefix::host(a.local), 0);
+    if (!l.up) return;
+    ws::InetPrefix net = ws::InetPrefix{a.local, a.prefixlen}.masked();
+    if (!net.addr.is_zeronet() && !a.secondary && (net.addr != a.local || a.prefixlen < 32)) {
+        magic(l.loopback ? dp::RouteType::kLocal : dp::RouteType::kUnicast,
+              l.loopback ? dp::kTableLocal : dp::kTableMain, net, 0);
+        if (a.prefixlen < 31) {
+            uint32_t brd = net.addr.v4() | (a.prefixlen ? (0xffffffffu >> a.prefixlen) : 0xffffffffu);
+            magic(dp::RouteType::kBroadcast, dp::kTableLocal, ws::InetPrefix::host(ws::InetAddr::v4(brd)), 0);
+        }
+    }
+}
+
+void Model::del_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a) {
+    const ws::Family f = a.local.family;
+    FamilyModel& fm = family(f);
+    auto on_dev = [&](const dp::Route& r) {
+        return r.protocol == kProtoKernel && r.nh.size() == 1 && r.nh[0].ifindex == l.ifindex;
+    };
+    fm.table(dp::kTableLocal).remove_if([&](const dp::Route& r) {
+        return on_dev(r) && r.type == dp::RouteType::kLocal && r.dst == ws::InetPrefix::host(a.local);
+    });
+    if (a.secondary) return;
+    ws::InetPrefix net = ws::InetPrefix{a.local, a.prefixlen}.masked();
+    fm.table(dp::kTableMain).remove_if([&](const dp::Route& r) { return on_dev(r) && r.dst == net; });
+    if (f == ws::Family::kInet && a.prefixlen < 31) {
+        uint32_t brd = net.addr.v4() | (a.prefixlen ? (0xffffffffu >> a.prefixlen) : 0xffffffffu);
+        fm.table(dp::kTableLocal).remove_if([&](const dp::Route& r) {
+            return on_dev(r) && r.type == dp::RouteType::kBroadcast && r.dst.addr == ws::InetAddr::v4(brd);
+        });
+    }
+}
+
+// __inet_insert_ifa(): a second address in a known subnet is secondary and goes last; a
+// primary goes after the last primary of the same or a wider scope.
+ws::Status Model::addr_add(const std::string& dev, dp::IfAddr a) {
+    dp::Link* l = link_mut(dev);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + dev + "\"", dev);
+    size_t last_primary = 0;  // the list head, as in the kernel
+    for (size_t i = 0; i < l->addrs.size(); ++i) {
+        const dp::IfAddr& o = l->addrs[i];
+        if (o.local.family != a.local.family) continue;
+        if (!o.secondary && a.scope <= o.scope) last_primary = i + 1;
+        if (o.prefixlen == a.prefixlen && o.contains(a.local)) {
+            if (o.local == a.local) return make_error(Errc::kExists, "RTNETLINK answers: File exists");
+            if (a.local.is_v4()) {
+                if (o.scope != a.scope) return make_error(Errc::kInvalid, "RTNETLINK answers: Invalid argument");
+                a.secondary = true;
+            }
+        }
+    }
+    if (a.local.is_v6()) {
+        for (const auto& o : l->addrs)
+            if (o.local == a.local) return make_error(Errc::kExists, "RTNETLINK answers: File exists");
+    }
+    size_t pos = a.secondary || a.local.is_v6() ? l->addrs.size() : last_primary;
+    l->addrs.insert(l->addrs.begin() + long(pos), a);
+    const dp::Link copy = *l;
+    add_ifaddr_routes(copy, a);
+    return {};
+}
+
+ws::Status Model::addr_del(const std::string& dev, const ws::InetAddr& local, uint8_t prefixlen) {
+    dp::Link* l = link_mut(dev);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + dev + "\"", dev);
+    for (size_t i = 0; i < l->addrs.size(); ++i) {
+        const dp::IfAddr a = l->addrs[i];
+        if (a.local != local || (prefixlen != a.local.bits() && a.prefixlen != prefixlen)) continue;
+        l->addrs.erase(l->addrs.begin() + long(i));
+        std::vector<dp::IfAddr> gone{a};
+        if (!a.secondary) {
+            // promote_secondaries is off: the primary takes its secondaries with it.
+            auto& v = l->addrs;
+            for (auto it = v.begin(); it != v.end();) {
+                if (it->secondary && it->prefixlen == a.prefixlen && a.contains(it->local)) {
+                    gone.push_back(*it);
+                    it = v.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        const dp::Link copy = *l;
+        for (const auto& g : gone) del_ifaddr_routes(copy, g);
+        return {};
+    }
+    return make_error(Errc::kNotFound, "RTNETLINK answers: Cannot assign requested address");
+}
+
+ws::Status Model::neigh_add(Neighbour n, const std::string& dev) {
+    const dp::Link* l = link(dev);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + dev + "\"", dev);
+    n.ifindex = l->ifindex;
+    for (const auto& o : neighbours)
+        if (o.addr == n.addr && o.ifindex == n.ifindex) return make_error(Errc::kExists, "RTNETLINK answers: File exists");
+    neighbours.push_back(std::move(n));
+    return {};
+}
+
+// Admin down: routes through the device are deleted, multipath nexthops marked dead
+// (fib_sync_down_dev with force), in every table of both families.
+void Model::sync_down(uint32_t ifindex) {
+    for (auto* f : {&v4, &v6}) {
+        for (auto& [id, t] : f->tables) {
+            t.remove_if([&](const dp::Route& r) { return r.nh.size() == 1 && r.nh[0].ifindex == ifindex; });
+            t.for_each_mut([&](dp::Route& r) {
+                bool changed = false;
+                for (auto& nh : r.nh)
+                    if (nh.ifindex == ifindex && !(nh.flags & dp::kNhDead)) {
+                        nh.flags |= dp::kNhDead | dp::kNhLinkdown;
+                        changed = true;
+                    }
+                if (changed) dp::rebalance(r);
+            });
+        }
+    }
+}
+
+}  // namespace ctl

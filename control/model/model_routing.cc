@@ -1,0 +1,214 @@
+// Model: rules and routes (fib_nl_newrule/delrule, fib_table_insert/delete and their checks).
+#include <algorithm>
+
+#include "control/model/model.h"
+
+namespace ctl {
+
+using dp::kScopeHost;
+using dp::kScopeLink;
+using dp::kScopeNowhere;
+using ws::Errc;
+using ws::make_error;
+
+namespace {
+
+ws::Error kernel_error(std::string msg, Errc code = Errc::kInvalid) { return make_error(code, std::move(msg)); }
+
+}  // namespace
+
+// fib_default_rule_pref(): the second rule's priority minus one, else 0.
+static uint32_t default_pref(const std::vector<dp::Rule>& rules) {
+    if (rules.size() >= 2 && rules[1].priority != 0) return rules[1].priority - 1;
+    return 0;
+}
+
+ws::Status Model::rule_add(ws::Family f, RuleRequest req) {
+    FamilyModel& fm = family(f);
+    dp::Rule& r = req.rule;
+    if (!req.has_priority) r.priority = default_pref(fm.rules);
+    if (r.action == dp::RuleAction::kToTable && r.table == dp::kTableUnspec) {
+        // fib_empty_table(): the lowest table id that does not exist yet.
+        uint32_t id = 1;
+        while (fm.existing_tables.count(id)) ++id;
+        fm.existing_tables.insert(id);
+        r.table = id;
+    }
+    if (r.action == dp::RuleAction::kGoto && r.goto_target <= r.priority)
+        return kernel_error("Error: Backward goto not supported.");
+    for (const auto& o : fm.rules)
+        if (rule_identical(o, r)) return kernel_error("RTNETLINK answers: File exists", Errc::kExists);
+    auto pos = std::find_if(fm.rules.begin(), fm.rules.end(), [&](const dp::Rule& o) { return o.priority > r.priority; });
+    fm.rules.insert(pos, std::move(r));
+    fm.custom_rules = true;
+    fm.resolve_gotos();
+    reattach_rules();
+    return {};
+}
+
+ws::Status Model::rule_del(ws::Family f, const RuleRequest& req) {
+    FamilyModel& fm = family(f);
+    for (auto it = fm.rules.begin(); it != fm.rules.end(); ++it) {
+        if (!rule_matches_request(*it, req)) continue;
+        fm.rules.erase(it);
+        fm.resolve_gotos();
+        return {};
+    }
+    return kernel_error("RTNETLINK answers: No such file or directory", Errc::kNotFound);
+}
+
+void Model::rule_flush(ws::Family f) {
+    FamilyModel& fm = family(f);
+    std::erase_if(fm.rules, [](const dp::Rule& r) { return r.priority != 0; });
+    fm.resolve_gotos();
+}
+
+bool Model::is_local_address(ws::Family f, const ws::InetAddr& a, uint32_t table) const {
+    const FamilyModel& fm = family(f);
+    auto it = fm.tables.find(table);
+    if (it == fm.tables.end()) return false;
+    sel::FlowKey k;
+    k.daddr = a;
+    dp::FibResult res = dp::table_lookup(it->second, k, 0);
+    return res.ok() && res.route->type == dp::RouteType::kLocal;
+}
+
+// fib_check_nh_v4_gw(): an onlink gateway needs its device up; any other must resolve through a
+// link- or host-scope route (in the route's table first, then by the full rule walk from lo).
+ws::Status Model::check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh) {
+    if (nh.flags & dp::kNhOnlink) {
+        if (r.scope >= kScopeLink) return kernel_error("Error: Nexthop has invalid scope.");
+        const dp::Link* dev = ifs.find(nh.ifindex);
+        if (!nh.ifindex || !dev) return kernel_error("Error: Nexthop device required for onlink.");
+        if (!dev->up) return kernel_error("Error: Nexthop device is not up.");
+        if (is_local_address(f, nh.gw, dp::kTableLocal) || nh.gw.is_multicast() || nh.gw.is_lbcast() || nh.gw.is_zero())
+            return kernel_error("Error: Nexthop has invalid gateway.");
+        nh.scope = kScopeLink;
+        return {};
+    }
+    sel::FlowKey k;
+    k.daddr = nh.gw;
+    k.scope = std::max<uint8_t>(uint8_t(r.scope + 1), kScopeLink);
+    k.oif = nh.ifindex;
+    k.iif = sel::kLoopbackIfindex;
+    FamilyModel& fm = family(f);
+    dp::FibResult res;
+    res.error = ENETUNREACH;
+    if (r.table != dp::kTableMain) {
+        auto it = fm.tables.find(r.table);
+        if (it != fm.tables.end()) res = dp::table_lookup(it->second, k, dp::kLookupIgnoreLinkstate);
+    }
+    if (!res.ok()) res = dp::fib_lookup(fm, ifs, k, dp::kLookupIgnoreLinkstate);
+    if (!res.ok()) return kernel_error("Error: Nexthop has invalid gateway.");
+    if (res.route->type != dp::RouteType::kUnicast && res.route->type != dp::RouteType::kLocal)
+        return kernel_error("Error: Nexthop has invalid gateway.");
+    const dp::Nexthop& via = res.route->nh[res.nh_index];
+    nh.scope = res.route->scope;
+    nh.ifindex = via.ifindex;
+    const dp::Link* dev = ifs.find(nh.ifindex);
+    if (!dev || !dev->up) return kernel_error("RTNETLINK answers: Network is down");
+    return {};
+}
+
+ws::Status Model::resolve_nexthops(ws::Family f, RouteRequest& req) {
+    dp::Route& r = req.route;
+    for (size_t i = 0; i < r.nh.size(); ++i) {
+        const std::string& name = req.nh_dev[i];
+        if (name.empty()) continue;
+        const dp::Link* l = link(name);
+        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+        r.nh[i].ifindex = l->ifindex;
+    }
+    if (r.is_error() || r.type == dp::RouteType::kThrow) {
+        if (!r.nh.empty()) return kernel_error("Error: Gateway, device and multipath can not be specified for this route type.");
+        return {};
+    }
+    if (r.nh.empty()) return kernel_error("RTNETLINK answers: No such device");
+    if (r.scope == kScopeHost) {
+        if (r.nh.size() != 1) return kernel_error("Error: Route with host scope can not have multiple nexthops.");
+        if (r.nh[0].has_gw()) return kernel_error("Error: Route with host scope can not have a gateway.");
+        if (!r.nh[0].ifindex) return kernel_error("RTNETLINK answers: No such device");
+        r.nh[0].scope = kScopeNowhere;
+        return {};
+    }
+    for (auto& nh : r.nh) {
+        if (nh.has_gw()) {
+            WS_TRY(check_gateway(f, r, nh));
+            continue;
+        }
+        if (nh.flags & dp::kNhOnlink) return kernel_error("Error: Invalid flags for nexthop - can not contain DEAD or ONLINK.");
+        const dp::Link* dev = ifs.find(nh.ifindex);
+        if (!nh.ifindex || !dev) return kernel_error("Error: Nexthop device required.");  // fib_check_nh_nongw
+        if (!dev->up) return kernel_error("Error: Nexthop device is not up.");
+        nh.scope = kScopeHost;
+    }
+    dp::rebalance(r);
+    return {};
+}
+
+ws::Status Model::route_modify(ws::Family f, RouteRequest req, InsertMode mode) {
+    dp::Route& r = req.route;
+    if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
+    if (r.dst.has_host_bits()) return kernel_error("Error: Invalid prefix for given prefix length.");
+    if (route_type_info(r.type).min_scope > r.scope) return kernel_error("Error: Invalid scope.");
+    if (f == ws::Family::kInet && r.tos & 0x03) return kernel_error("Error: Invalid dsfield (tos): ECN bits must be 0.");
+    if (f == ws::Family::kInet6 && r.tos) return kernel_error("Error: Invalid dsfield (tos): option not available for IPv6.");
+    WS_TRY(resolve_nexthops(f, req));
+    if (r.prefsrc.valid() && f == ws::Family::kInet) {
+        // fib_valid_prefsrc(): local in the route's table (main means local), else in local.
+        bool self = r.type == dp::RouteType::kLocal && r.dst.is_host() && r.prefsrc == r.dst.addr;
+        uint32_t tb = r.table == dp::kTableMain ? dp::kTableLocal : r.table;
+        if (!self && !is_local_address(f, r.prefsrc, tb) && !is_local_address(f, r.prefsrc, dp::kTableLocal))
+            return kernel_error("Error: Invalid prefsrc address.");
+    }
+    const bool local = r.type == dp::RouteType::kLocal;
+    FamilyModel& fm = family(f);
+    auto st = fm.table(r.table).insert(std::move(req.route), mode);
+    if (!st) return kernel_error("RTNETLINK answers: File exists", Errc::kExists);
+    if (local) fm.custom_local_routes = true;
+    return {};
+}
+
+ws::Status Model::route_del(ws::Family f, RouteRequest req) {
+    dp::Route& r = req.route;
+    if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
+    for (size_t i = 0; i < r.nh.size(); ++i) {
+        if (req.nh_dev[i].empty()) continue;
+        const dp::Link* l = link(req.nh_dev[i]);
+        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + req.nh_dev[i] + "\"", req.nh_dev[i]);
+        r.nh[i].ifindex = l->ifindex;
+    }
+    if (!req.has_type) r.type = dp::RouteType::kUnspec;
+    if (!req.has_scope) r.scope = kScopeNowhere;
+    if (!req.has_proto) r.protocol = 0;
+    FamilyModel& fm = family(f);
+    auto it = fm.tables.find(r.table);
+    if (it == fm.tables.end()) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
+    auto st = it->second.remove(r);
+    if (!st) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
+    return {};
+}
+
+ws::Status Model::route_flush(ws::Family f, const RouteFlushFilter& flt) {
+    FamilyModel& fm = family(f);
+    uint32_t dev = 0;
+    if (flt.dev) {
+        const dp::Link* l = link(*flt.dev);
+        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + *flt.dev + "\"", *flt.dev);
+        dev = l->ifindex;
+    }
+    uint32_t only = flt.table ? *flt.table : dp::kTableMain;
+    for (auto& [id, t] : fm.tables) {
+        if (only != kTableAll && id != only) continue;
+        t.remove_if([&](const dp::Route& r) {
+            if (flt.prefix && !(flt.prefix->len <= r.dst.len && flt.prefix->masked().contains(r.dst.addr))) return false;
+            if (flt.protocol && r.protocol != *flt.protocol) return false;
+            if (flt.type && r.type != *flt.type) return false;
+            if (dev && (r.nh.empty() || r.nh[0].ifindex != dev)) return false;
+            return true;
+        });
+    }
+    return {};
+}
+
+}  // namespace ctl

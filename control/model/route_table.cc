@@ -1,0 +1,146 @@
+#include "control/model/route_table.h"
+
+#include <algorithm>
+
+namespace ctl {
+
+namespace {
+
+// The alias compares "before" a (tos, metric) key in Linux's order.
+bool sorts_before(const dp::Route& fa, uint8_t tos, uint32_t metric) {
+    if (fa.tos != tos) return fa.tos > tos;
+    return fa.metric < metric;
+}
+
+bool same_key(const dp::Route& a, const dp::Route& b) { return a.tos == b.tos && a.metric == b.metric; }
+
+// The same type and fib_info: an exact duplicate (fib_table_insert's fa_match).
+bool identical(const dp::Route& a, const dp::Route& b) {
+    return a.type == b.type && a.scope == b.scope && a.protocol == b.protocol && a.prefsrc == b.prefsrc &&
+           a.nh == b.nh && a.metric == b.metric;
+}
+
+}  // namespace
+
+ws::Status RouteTable::insert(dp::Route r, InsertMode mode) {
+    auto [it, fresh] = by_prefix_.try_emplace(r.dst);
+    Aliases& v = it->second;
+    if (fresh) ++len_count_[r.dst.len];
+    size_t pos = 0;
+    while (pos < v.size() && sorts_before(v[pos], r.tos, r.metric)) ++pos;
+    if (pos < v.size() && same_key(v[pos], r)) {
+        if (mode == InsertMode::kAdd) return ws::make_error(ws::Errc::kExists, "File exists");
+        size_t end = pos;
+        size_t match = v.size();
+        while (end < v.size() && same_key(v[end], r)) {
+            if (match == v.size() && identical(v[end], r)) match = end;
+            ++end;
+        }
+        if (mode == InsertMode::kReplace) {
+            if (match == pos) return {};
+            if (match != v.size()) return ws::make_error(ws::Errc::kExists, "File exists");
+            v[pos] = std::move(r);
+            return {};
+        }
+        if (match != v.size()) return ws::make_error(ws::Errc::kExists, "File exists");
+        if (mode == InsertMode::kAppend) pos = end;
+    }
+    v.insert(v.begin() + long(pos), std::move(r));
+    ++count_;
+    return {};
+}
+
+ws::Status RouteTable::remove(const dp::Route& want) {
+    auto it = by_prefix_.find(want.dst);
+    if (it == by_prefix_.end()) return ws::make_error(ws::Errc::kNotFound, "No such process");
+    Aliases& v = it->second;
+    for (size_t i = 0; i < v.size(); ++i) {
+        const dp::Route& fa = v[i];
+        if (fa.tos != want.tos) continue;
+        if (want.type != dp::RouteType::kUnspec && fa.type != want.type) continue;
+        if (want.scope != dp::kScopeNowhere && fa.scope != want.scope) continue;
+        if (want.prefsrc.valid() && fa.prefsrc != want.prefsrc) continue;
+        if (want.protocol && fa.protocol != want.protocol) continue;
+        if (want.metric && fa.metric != want.metric) continue;
+        if (!want.nh.empty()) {
+            // fib_nh_match(): a single given nexthop must match the route's (first) nexthop;
+            // a multipath request must match all of them in order.
+            if (want.nh.size() == 1 && !want.multipath) {
+                if (fa.nh.empty()) continue;
+                const dp::Nexthop& w = want.nh[0];
+                if (w.ifindex && fa.nh.size() == 1 && fa.nh[0].ifindex != w.ifindex) continue;
+                if (w.has_gw() && (fa.nh.size() != 1 || fa.nh[0].gw != w.gw)) continue;
+                if (w.ifindex && fa.nh.size() > 1) continue;
+            } else if (!(want.nh == fa.nh)) {
+                continue;
+            }
+        }
+        v.erase(v.begin() + long(i));
+        --count_;
+        if (v.empty()) {
+            --len_count_[want.dst.len];
+            by_prefix_.erase(it);
+        }
+        return {};
+    }
+    return ws::make_error(ws::Errc::kNotFound, "No such process");
+}
+
+size_t RouteTable::remove_if(const std::function<bool(const dp::Route&)>& pred) {
+    size_t removed = 0;
+    for (auto it = by_prefix_.begin(); it != by_prefix_.end();) {
+        auto& v = it->second;
+        size_t before = v.size();
+        v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
+        removed += before - v.size();
+        if (v.empty()) {
+            --len_count_[it->first.len];
+            it = by_prefix_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    count_ -= removed;
+    return removed;
+}
+
+void RouteTable::for_each_mut(const std::function<void(dp::Route&)>& f) {
+    for (auto& [p, v] : by_prefix_)
+        for (auto& r : v) f(r);
+}
+
+RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const {
+    for (int len = from_len; len >= 0; --len) {
+        if (!len_count_[size_t(len)]) continue;
+        auto it = by_prefix_.find(ws::InetPrefix{a, uint8_t(len)}.masked());
+        if (it != by_prefix_.end()) return Handle{&it->second, uint8_t(len)};
+    }
+    return {};
+}
+
+std::vector<const dp::Route*> RouteTable::sorted() const {
+    std::vector<const Aliases*> groups;
+    groups.reserve(by_prefix_.size());
+    for (const auto& [p, v] : by_prefix_) groups.push_back(&v);
+    std::sort(groups.begin(), groups.end(), [](const Aliases* x, const Aliases* y) {
+        const auto& a = x->front().dst;
+        const auto& b = y->front().dst;
+        if (a.addr != b.addr) return a.addr < b.addr;
+        return a.len > b.len;
+    });
+    std::vector<const dp::Route*> out;
+    out.reserve(count_);
+    for (const auto* g : groups)
+        for (const auto& r : *g) out.push_back(&r);
+    return out;
+}
+
+std::vector<dp::Route> RouteTable::export_routes() const {
+    std::vector<dp::Route> out;
+    out.reserve(count_);
+    for (const auto& [p, v] : by_prefix_)
+        for (const auto& r : v) out.push_back(r);
+    return out;
+}
+
+}  // namespace ctl

@@ -1,0 +1,76 @@
+#pragma once
+// RouteTable — one mutable routing table of the model: every alias by prefix, in Linux order
+// (higher tos first, then ascending metric, then insertion), with add/append/prepend/replace/
+// delete semantics of fib_table_insert()/fib_table_delete() (reference §2.3).
+//
+// It satisfies the Table concept of dataplane/tables/fib_lookup.h by probing each prefix
+// length present, longest first: the model answers lookups the same way the compiled Fib does
+// (gateway validation needs that while a batch is applied).
+#include <array>
+#include <cstring>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "common/inet.h"
+#include "dataplane/tables/route.h"
+
+namespace ctl {
+
+struct PrefixHash {
+    size_t operator()(const ws::InetPrefix& p) const noexcept {
+        uint64_t a, b;
+        std::memcpy(&a, p.addr.b.data(), 8);
+        std::memcpy(&b, p.addr.b.data() + 8, 8);
+        uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b + 0x7f4a7c159e3779b9ull + (uint64_t(p.len) << 32));
+        h ^= h >> 29;
+        h *= 0xbf58476d1ce4e5b9ull;
+        return size_t(h ^ (h >> 32));
+    }
+};
+
+enum class InsertMode : uint8_t { kAdd, kAppend, kPrepend, kReplace };
+
+class RouteTable {
+public:
+    using Aliases = std::vector<dp::Route>;
+    struct Handle {
+        const Aliases* aliases = nullptr;
+        uint8_t len = 0;
+    };
+
+    // Inserts r (r.dst masked, r.table set) per the mode. Errors: kExists ("File exists").
+    ws::Status insert(dp::Route r, InsertMode mode);
+    // Deletes the first alias matching the given fields: dst and tos exactly, the rest only when
+    // set in `want` (metric 0, type kUnspec, scope kScopeNowhere, protocol 0 and no nexthop
+    // mean "any"). Errors: kNotFound ("No such process").
+    ws::Status remove(const dp::Route& want);
+    // Removes every alias for which pred is true; returns how many.
+    size_t remove_if(const std::function<bool(const dp::Route&)>& pred);
+    // Visits every alias mutably (for link state changes).
+    void for_each_mut(const std::function<void(dp::Route&)>& f);
+
+    Handle first(const ws::InetAddr& a) const { return probe(a, int(a.bits())); }
+    Handle next(const ws::InetAddr& a, Handle h) const { return probe(a, int(h.len) - 1); }
+    bool valid(Handle h) const { return h.aliases != nullptr; }
+    uint8_t prefixlen(Handle h) const { return h.len; }
+    std::span<const dp::Route> routes(Handle h) const { return {h.aliases->data(), h.aliases->size()}; }
+
+    size_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    // Every alias, in `ip route show` order: ascending address, longer prefix first.
+    std::vector<const dp::Route*> sorted() const;
+    // Every alias grouped by prefix (Fib::build's input).
+    std::vector<dp::Route> export_routes() const;
+
+private:
+    Handle probe(const ws::InetAddr& a, int from_len) const;
+
+    std::unordered_map<ws::InetPrefix, Aliases, PrefixHash> by_prefix_;
+    std::array<uint32_t, 129> len_count_{};  // prefixes present per length
+    size_t count_ = 0;
+};
+
+}  // namespace ctl

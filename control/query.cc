@@ -1,0 +1,188 @@
+#include "control/query.h"
+
+#include <cstring>
+
+#include "common/json.h"
+#include "control/config.h"
+#include "control/grammar/ip_grammar.h"
+#include "control/grammar/printer.h"
+#include "dataplane/tables/route_decision.h"
+
+namespace ctl {
+
+namespace {
+
+QueryOutput fail(int status, std::string msg) {
+    QueryOutput q;
+    q.status = status;
+    q.err_text = msg;
+    q.err = msg + "\n";
+    return q;
+}
+
+QueryOutput rtnl_error(int err) {
+    QueryOutput q = fail(2, std::string("RTNETLINK answers: ") + strerror(err));
+    q.err_text = strerror(err);
+    return q;
+}
+
+QueryOutput rule_show(const Model& m, ws::Family f, const QueryOptions& opt) {
+    PrintContext pc{&m.names, &m.ifs};
+    QueryOutput q;
+    if (opt.json) {
+        ws::JsonArray a;
+        for (const auto& r : m.family(f).rules) a.raw(rule_json(r, pc));
+        q.out = a.text() + "\n";
+    } else {
+        for (const auto& r : m.family(f).rules) q.out += format_rule_line(r, pc) + "\n";
+    }
+    return q;
+}
+
+// Tables in the kernel's dump order: hash buckets by id % 256, newest first within a bucket
+// is approximated by ascending id within a bucket.
+std::vector<uint32_t> dump_order(const FamilyModel& fm) {
+    std::vector<uint32_t> ids;
+    for (const auto& [id, t] : fm.tables) ids.push_back(id);
+    std::stable_sort(ids.begin(), ids.end(), [](uint32_t a, uint32_t b) { return (a & 255) < (b & 255); });
+    return ids;
+}
+
+QueryOutput route_show(const Model& m, ws::Family f, ws::Tokens& t, const QueryOptions& opt) {
+    sel::ParseContext ctx{f, &m.names};
+    auto flt = parse_route_filter(t, ctx);
+    if (!flt) return fail(255, "Error: " + flt.error().message);
+    PrintContext pc{&m.names, &m.ifs};
+    const FamilyModel& fm = m.family(f);
+    uint32_t only = flt->table ? *flt->table : dp::kTableMain;
+    const bool show_table = only == kTableAll;
+    ws::JsonArray a;
+    QueryOutput q;
+    uint32_t dev = 0;
+    if (flt->dev) {
+        const dp::Link* l = m.link(*flt->dev);
+        if (!l) return fail(1, "Cannot find device \"" + *flt->dev + "\"");
+        dev = l->ifindex;
+    }
+    for (uint32_t id : dump_order(fm)) {
+        if (only != kTableAll && id != only) continue;
+        for (const dp::Route* r : fm.tables.at(id).sorted()) {
+            if (flt->prefix && !(flt->prefix->len <= r->dst.len && flt->prefix->masked().contains(r->dst.addr))) continue;
+            if (flt->protocol && r->protocol != *flt->protocol) continue;
+            if (flt->type && r->type != *flt->type) continue;
+            if (dev && (r->nh.empty() || r->nh[0].ifindex != dev)) continue;
+            if (opt.json) a.raw(route_json(*r, pc, show_table));
+            else q.out += format_route_line(*r, pc, show_table) + "\n";
+        }
+    }
+    if (opt.json) q.out = a.text() + "\n";
+    return q;
+}
+
+QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, ws::Tokens& t, const QueryOptions& opt) {
+    sel::ParseContext ctx{f, &m.names};
+    auto req = parse_route_get(t, ctx);
+    if (!req) return fail(255, "Error: " + req.error().message);
+    if (f == ws::Family::kInet6) return fail(2, "Error: IPv6 lookups are not supported yet");
+    sel::FlowKey k;
+    k.daddr = req->dst;
+    k.saddr = req->from ? *req->from : ws::InetAddr::zero(f);
+    k.mark = req->mark;
+    k.tos = req->tos;
+    k.proto = req->ipproto ? *req->ipproto : (f == ws::Family::kInet ? 17 : 0);
+    k.sport = req->sport;
+    k.dport = req->dport;
+    k.uid = req->uid ? *req->uid : 0;
+    if (req->oif) {
+        const dp::Link* l = routing.ifs.find(*req->oif);
+        if (!l) return fail(1, "Cannot find device \"" + *req->oif + "\"");
+        k.oif = l->ifindex;
+    }
+    RouteGetEcho echo;
+    echo.dst = req->dst;
+    echo.has_from = req->from.has_value();
+    echo.from = k.saddr;
+    echo.mark = req->mark;
+    echo.uid = k.uid;
+    dp::RouteDecision d;
+    if (req->iif) {
+        const dp::Link* l = routing.ifs.find(*req->iif);
+        if (!l) return fail(1, "Cannot find device \"" + *req->iif + "\"");
+        k.iif = l->ifindex;
+        echo.input = true;
+        echo.iif = l->name;
+        d = dp::route_input(routing, k);
+    } else {
+        d = dp::route_output(routing, k);
+    }
+    if (d.error) return rtnl_error(d.error);
+    PrintContext pc{&m.names, &routing.ifs};
+    QueryOutput q;
+    if (req->fibmatch) {
+        if (!d.route) return rtnl_error(ENETUNREACH);
+        q.out = opt.json ? "[" + route_json(*d.route, pc, true) + "]\n" : format_route_line(*d.route, pc, true) + "\n";
+        return q;
+    }
+    if (opt.json) {
+        q.out = "[" + route_get_json(d, echo, pc) + "]\n";
+    } else {
+        q.out = format_route_get(d, echo, pc) + "\n";
+    }
+    return q;
+}
+
+QueryOutput show_compiled(const dp::Routing& r, ws::Tokens& t) {
+    QueryOutput q;
+    std::string_view what = t.next();
+    for (const auto* fr : {&r.v4, &r.v6}) {
+        if (what == "fib") {
+            for (const auto& [id, fib] : fr->tables) q.out += fib->describe() + "\n";
+        } else if (what == "rules") {
+            q.out += std::to_string(fr->rules.size()) + " rules\n";
+        } else {
+            return fail(255, "Error: \"show compiled\" takes fib or rules");
+        }
+    }
+    return q;
+}
+
+}  // namespace
+
+QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view line, const QueryOptions& opt) {
+    auto words = ws::split_words(line);
+    if (words.empty()) return fail(255, "Error: empty command");
+    if (words[0] == "show" && words.size() >= 2 && words[1] == "compiled") {
+        ws::Tokens t(std::vector<std::string_view>(words.begin() + 2, words.end()));
+        return show_compiled(r, t);
+    }
+    if (words[0] != "ip") return fail(255, "Error: unknown command \"" + std::string(words[0]) + "\"");
+    size_t i = 1;
+    bool v6 = false;
+    while (i < words.size() && words[i].size() > 1 && words[i][0] == '-') {
+        if (words[i] == "-6") v6 = true;
+        if (words[i] == "-j") {
+            QueryOptions o = opt;
+            o.json = true;
+            std::string rest;
+            for (size_t k = 0; k < words.size(); ++k)
+                if (k != i) rest += std::string(words[k]) + " ";
+            return run_query(m, r, rest, o);
+        }
+        ++i;
+    }
+    if (i >= words.size()) return fail(255, "Error: missing object");
+    std::string_view object = words[i++];
+    std::string_view verb = i < words.size() ? words[i++] : std::string_view("show");
+    ws::Family f = v6 ? ws::Family::kInet6 : command_family(words, i);
+    if (!v6 && f == ws::Family::kInet6 && verb != "get") f = ws::Family::kInet;
+    ws::Tokens t(std::vector<std::string_view>(words.begin() + long(i), words.end()));
+    const bool show = verb == "show" || verb == "list" || verb == "lst";
+    if ((object == "rule" || object == "ru") && show) return rule_show(m, f, opt);
+    if (object == "route" || object == "r" || object == "ro") {
+        if (show) return route_show(m, f, t, opt);
+        if (verb == "get") return route_get(m, r, f, t, opt);
+    }
+    return fail(255, "Error: unsupported query \"" + std::string(line) + "\"");
+}
+
+}  // namespace ctl

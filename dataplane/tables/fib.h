@@ -1,0 +1,83 @@
+#pragma once
+// Fib — one compiled routing table: longest-prefix match plus Linux's alias order.
+//
+// Choice (STYLE 22): our own compact per-snapshot structure, not rte_fib. rte_fib's DIR24_8
+// costs 64+ MiB per table whatever its size, and policy routing uses many small tables; and
+// Linux semantics need every matching prefix, longest first (a prefix whose aliases all fail
+// the tos/nexthop checks falls back to the next shorter one, reference §2.4), which rte_fib's
+// single next-hop answer cannot give.
+//
+// Structure: a multibit trie with controlled prefix expansion. The first level indexes the top
+// 8 bits (small tables) or 16 bits (over kWideThreshold prefixes); every further level one byte,
+// in chunks of 256 uint32 entries, allocated only under prefixes longer than the level above.
+// An entry is 0 (no route), a node index + 1, or kChunk | chunk number. Each node (one distinct
+// prefix) records its parent: the longest shorter prefix of the table that covers it, so the
+// fall-back walk is a pointer chase. IPv4 lookups read at most 3 entries, IPv6 at most 15.
+//
+// Built in one pass from the whole prefix list (sorted by length, so no entry is ever pushed
+// down) and read-only afterwards: snapshots rebuild tables, they are not updated in place.
+// Cost: see perf/fib_bench.cc and perf/RESULTS.md (copied below on each release).
+//   1,000,000 routes (BGP-like length mix): see perf/RESULTS.md
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/inet.h"
+#include "dataplane/tables/route.h"
+
+namespace dp {
+
+class Fib {
+public:
+    using Handle = uint32_t;
+    static constexpr Handle kNone = 0xffffffffu;
+    static constexpr size_t kWideThreshold = 4096;
+
+    struct Node {
+        ws::InetPrefix prefix;
+        uint32_t parent = kNone;
+        uint32_t first = 0;  // into routes_
+        uint32_t count = 0;
+    };
+
+    // routes: every alias of the table, grouped by prefix with each group in Linux order
+    // (the order of equal prefixes is kept; groups may come in any order).
+    static Fib build(uint32_t id, ws::Family family, std::vector<Route> routes);
+
+    Handle first(const ws::InetAddr& a) const { return lpm(a); }
+    Handle next(const ws::InetAddr&, Handle h) const { return nodes_[h].parent; }
+    bool valid(Handle h) const { return h != kNone; }
+    uint8_t prefixlen(Handle h) const { return nodes_[h].prefix.len; }
+    std::span<const Route> routes(Handle h) const {
+        return {routes_.data() + nodes_[h].first, nodes_[h].count};
+    }
+    const Node& node(Handle h) const { return nodes_[h]; }
+
+    Handle lpm(const ws::InetAddr& a) const;
+    // Bulk IPv4 longest-prefix match (host-order addresses), the fast path's entry point.
+    void lpm_bulk_v4(const uint32_t* addrs, Handle* out, unsigned n) const;
+
+    uint32_t id() const { return id_; }
+    ws::Family family() const { return family_; }
+    size_t prefix_count() const { return nodes_.size(); }
+    size_t route_count() const { return routes_.size(); }
+    const std::vector<Route>& all_routes() const { return routes_; }
+    size_t memory_bytes() const;
+    std::string describe() const;
+
+private:
+    static constexpr uint32_t kChunk = 0x80000000u;
+    void insert(const ws::InetPrefix& p, uint32_t node);
+    uint32_t new_chunk(uint32_t fill);
+
+    std::vector<uint32_t> root_;
+    std::vector<uint32_t> chunks_;  // 256 entries per chunk
+    std::vector<Node> nodes_;
+    std::vector<Route> routes_;
+    uint32_t id_ = 0;
+    ws::Family family_ = ws::Family::kInet;
+    uint8_t stride0_ = 8;
+};
+
+}  // namespace dp

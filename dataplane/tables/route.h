@@ -1,0 +1,53 @@
+#pragma once
+// Route / Nexthop — one route alias as Linux keeps it (fib_alias + fib_info + fib_nh).
+//
+// The model (control/) and the compiled FIB share this type, so the lookup algorithm in
+// fib_lookup.h runs unchanged over both. Identity (reference §2.3) is (table, dst, tos, metric).
+#include <cstdint>
+#include <vector>
+
+#include "common/inet.h"
+#include "dataplane/tables/route_type.h"
+
+namespace dp {
+
+enum NexthopFlags : uint8_t {
+    kNhOnlink = 1,     // RTNH_F_ONLINK: the gateway is assumed on-link
+    kNhDead = 2,       // RTNH_F_DEAD: the device is down
+    kNhLinkdown = 4,   // RTNH_F_LINKDOWN: no carrier
+};
+
+struct Nexthop {
+    ws::InetAddr gw;          // family kNone when the route has no gateway
+    uint32_t ifindex = 0;
+    int32_t upper_bound = 0;  // hash-threshold bound (fib_rebalance), -1 when unusable
+    uint16_t weight = 1;      // 1..256
+    uint8_t flags = 0;
+    uint8_t scope = 0;        // nexthop scope: host for a device route, link for a gateway
+
+    bool has_gw() const { return gw.valid(); }
+    bool operator==(const Nexthop& o) const {
+        return gw == o.gw && ifindex == o.ifindex && weight == o.weight && (flags & kNhOnlink) == (o.flags & kNhOnlink);
+    }
+};
+
+struct Route {
+    ws::InetPrefix dst;
+    uint32_t table = 254;
+    uint32_t metric = 0;
+    RouteType type = RouteType::kUnicast;
+    uint8_t tos = 0;
+    uint8_t scope = 0;
+    uint8_t protocol = 3;      // boot, iproute2's default
+    bool multipath = false;    // given as a `nexthop` list: printed as one
+    ws::InetAddr prefsrc;      // `src`; family kNone when unset
+    std::vector<Nexthop> nh;   // empty for error and throw routes
+
+    bool is_error() const { return route_type_info(type).disposition == Disposition::kError; }
+};
+
+// Recomputes the hash-threshold upper bounds of a route's nexthops, as fib_rebalance():
+// bound_i = round((w_1 + ... + w_i) << 31 / total) - 1 over the usable nexthops, -1 for the rest.
+void rebalance(Route& r);
+
+}  // namespace dp

@@ -1,0 +1,1540 @@
+#!/usr/bin/python3
+"""Kernel oracle: wildside's `ip rule` / `ip route` / `ip route get` against the Linux kernel.
+
+Random, seeded IPv4 policy-routing configurations are loaded into a fresh network namespace
+(veth links whose peers sit in a second namespace, so carrier is up) and into
+`wildsidectl -c CONF` (offline mode), then thousands of `ip route get` queries are asked of
+both and compared field by field.  See tests/oracle/README.md.
+
+Standard library only; run with /usr/bin/python3 as root:
+
+    tests/oracle/route_oracle.py --wildsidectl build/wildsidectl --seed 1 --configs 20 --queries 300
+    tests/oracle/route_oracle.py --wildsidectl build/wildsidectl --replay tests/oracle/regress
+"""
+
+import argparse
+import atexit
+import difflib
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+IP = shutil.which("ip") or "/sbin/ip"
+ALL_LINKS = ["eth0", "eth1", "eth2", "eth3"]
+MASK32 = 0xFFFFFFFF
+
+# ---------------------------------------------------------------------------------------------
+# IPv4 helpers
+
+
+def a2i(s):
+    a, b, c, d = (int(x) for x in s.split("."))
+    return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def i2a(n):
+    return "%d.%d.%d.%d" % ((n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255)
+
+
+def mask(plen):
+    return (MASK32 << (32 - plen)) & MASK32 if plen else 0
+
+
+def last_of(net, plen):
+    return (net & mask(plen)) | (~mask(plen) & MASK32)
+
+
+def is_special(n):
+    """0/8, 127/8, multicast, class E, limited broadcast."""
+    return (n >> 24) in (0, 127) or n >= 0xE0000000
+
+
+# ---------------------------------------------------------------------------------------------
+# Namespace bookkeeping: every namespace we create is deleted, whatever happens.
+
+_LIVE_NS = []
+
+
+def _delete_ns(name):
+    subprocess.run([IP, "netns", "del", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if name in _LIVE_NS:
+        _LIVE_NS.remove(name)
+
+
+def _cleanup_all():
+    for name in list(_LIVE_NS):
+        _delete_ns(name)
+
+
+def _on_signal(signum, _frame):
+    _cleanup_all()
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_cleanup_all)
+
+# ---------------------------------------------------------------------------------------------
+# Configuration generator
+
+
+class Config:
+    """One generated configuration: links, iproute2 command lines, and hints for queries."""
+
+    def __init__(self, index, links):
+        self.index = index
+        self.links = links
+        self.cmds = []            # full command lines, "ip ..."
+        self.addrs = []           # (addr, plen, dev)
+        self.prefixes = []        # (net, plen) used by routes and rules
+        self.rule_from = []       # (net, plen)
+        self.marks = []           # (value, mask)
+        self.ports = []           # (lo, hi)
+        self.uids = []            # (lo, hi)
+        self.gateways = []        # addresses
+        self.local_prefixes = []  # (net, plen) of `local` routes
+
+    def local_addrs(self):
+        return [a for a, _, _ in self.addrs]
+
+    def broadcasts(self):
+        return {last_of(a, p) for a, p, _ in self.addrs if p <= 30}
+
+
+class Generator:
+    def __init__(self, rng, index):
+        self.r = rng
+        nlinks = rng.choice([3, 4, 4])
+        self.c = Config(index, ALL_LINKS[:nlinks])
+        self.subnets = []          # (net, plen, dev)
+        self.anchors = []
+        self.rule_prefs = []       # explicit prefs used
+        self.rule_hist = []        # rule command tails, for del
+        self.route_hist = []       # dicts, for del
+        self.no_rules = rng.random() < 0.12
+        self.tables = rng.sample(["100", "200", "7", "4000000000", "1000", "4294967295"], rng.choice([2, 3]))
+
+    # -- small random pieces
+    def w(self, choices):
+        """Weighted choice from [(weight, value), ...]."""
+        total = sum(wt for wt, _ in choices)
+        x = self.r.random() * total
+        for wt, v in choices:
+            x -= wt
+            if x < 0:
+                return v
+        return choices[-1][1]
+
+    def rand_private(self):
+        r = self.r
+        k = r.random()
+        if k < 0.6:
+            return (10 << 24) | r.getrandbits(24)
+        if k < 0.8:
+            return a2i("172.16.0.0") | (r.randrange(16) << 16) | r.getrandbits(16)
+        return a2i("192.168.0.0") | r.getrandbits(16)
+
+    def rand_public(self):
+        while True:
+            n = self.r.getrandbits(32)
+            if not is_special(n):
+                return n
+
+    def rand_plen(self):
+        r = self.r
+        if r.random() < 0.45:
+            return r.randint(1, 32)
+        return r.choice([8, 12, 16, 16, 20, 24, 24, 24, 28, 30, 32, 32])
+
+    def prefix(self, allow_default=True, host_bits=False):
+        """A (net, plen, text) drawn from the anchors, so that prefixes overlap."""
+        r = self.r
+        if allow_default and r.random() < 0.05:
+            return 0, 0, r.choice(["default", "0.0.0.0/0", "default"])
+        if self.subnets and r.random() < 0.2:
+            net, plen, _ = r.choice(self.subnets)
+            anchor = net | r.getrandbits(32 - plen) if plen < 32 else net
+        else:
+            anchor = r.choice(self.anchors)
+        plen = self.rand_plen()
+        net = anchor & mask(plen)
+        shown = anchor if host_bits else net
+        text = "%s/%d" % (i2a(shown), plen)
+        if plen == 32 and r.random() < 0.3:
+            text = i2a(shown)
+        self.c.prefixes.append((net, plen))
+        return net, plen, text
+
+    def host_in(self, net, plen, avoid_local=True):
+        locs = set(self.c.local_addrs())
+        for _ in range(50):
+            if plen >= 31:
+                h = net | self.r.getrandbits(32 - plen) if plen == 31 else net
+            else:
+                h = net | self.r.randint(1, (1 << (32 - plen)) - 2)
+            if not avoid_local or h not in locs:
+                return h
+        return None
+
+    def gateway(self, dev=None):
+        cands = [(n, p, d) for n, p, d in self.subnets if p < 32 and (dev is None or d == dev)]
+        if not cands:
+            return None
+        net, plen, d = self.r.choice(cands)
+        g = self.host_in(net, plen)
+        if g is None:
+            return None
+        self.c.gateways.append(g)
+        return g, d
+
+    # -- addresses
+    def gen_addrs(self):
+        r, c = self.r, self.c
+        for dev in c.links:
+            for _ in range(r.randint(1, 3)):
+                if self.subnets and r.random() < 0.3:
+                    net, plen, d0 = r.choice(self.subnets)
+                    if plen == 32:
+                        continue
+                    if r.random() < 0.75:
+                        dev_for = d0            # a secondary address on the same device
+                    else:
+                        dev_for = dev           # the same subnet on another device
+                else:
+                    plen = r.choice([8, 16, 20, 22, 24, 24, 24, 24, 25, 26, 28, 29, 30, 31, 32, 32])
+                    if plen == 8 and r.random() < 0.7:
+                        plen = 24                   # keep /8 subnets rare
+                    net = self.rand_private() & mask(plen)
+                    dev_for = dev
+                a = self.host_in(net, plen)
+                if a is None or a in c.local_addrs():
+                    continue
+                c.addrs.append((a, plen, dev_for))
+                if (net, plen, dev_for) not in self.subnets:
+                    self.subnets.append((net, plen, dev_for))
+                c.cmds.append("ip addr add %s/%d dev %s" % (i2a(a), plen, dev_for))
+
+    # -- rules
+    def rule_selectors(self):
+        r, c = self.r, self.c
+        sel = []
+        if r.random() < 0.35:
+            if r.random() < 0.1:
+                sel.append(["from", "all"])
+            else:
+                net, plen, text = self.prefix(host_bits=r.random() < 0.1)
+                c.rule_from.append((net, plen))
+                sel.append(["from", text])
+        if r.random() < 0.3:
+            net, plen, text = self.prefix(host_bits=r.random() < 0.1)
+            sel.append(["to", text])
+        if r.random() < 0.22:
+            dev = self.w([(6, r.choice(c.links)), (3, "lo"), (0.3, "eth9")])
+            sel.append([r.choice(["iif", "iif", "dev"]), dev])
+        if r.random() < 0.1:
+            sel.append(["oif", self.w([(6, r.choice(c.links)), (1, "lo")])])
+        if r.random() < 0.22:
+            v = self.w([(3, r.choice([1, 2, 3, 0x10, 0x100, 0xff])), (1, r.getrandbits(32)), (0.3, 0)])
+            m = self.w([(4, None), (2, 0xff), (1, 0xf), (1, 0xffff0000), (1, 1), (1, r.getrandbits(32))])
+            if m is None:
+                c.marks.append((v, MASK32 if v else 0))
+                sel.append(["fwmark", self.w([(1, hex(v)), (1, str(v))])])
+            else:
+                c.marks.append((v, m))
+                sel.append(["fwmark", "%s/%s" % (hex(v), hex(m))])
+        if r.random() < 0.12:
+            t = self.w([(20, r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c])), (1, r.choice([0x01, 0x20, 0x02]))])
+            sel.append([r.choice(["tos", "dsfield"]), "0x%02x" % t])
+        if r.random() < 0.15:
+            sel.append(["ipproto", self.w([(3, "tcp"), (3, "udp"), (1, "icmp"), (0.3, "6")])])
+        for kw, prob in (("sport", 0.08), ("dport", 0.12)):
+            if r.random() < prob:
+                lo = self.w([(3, r.choice([1, 22, 53, 80, 443, 1000, 1024, 65534])), (2, r.randint(1, 65534))])
+                if r.random() < 0.5:
+                    hi = lo
+                    txt = str(lo)
+                else:
+                    hi = min(65534, lo + r.choice([1, 9, 100, 1000, 30000]))
+                    txt = "%d-%d" % (lo, hi)
+                if r.random() < 0.02:
+                    txt = r.choice(["0", "65535", "0-10", "100-50"])   # rejected by the kernel
+                c.ports.append((lo, hi))
+                sel.append([kw, txt])
+        if r.random() < 0.08:
+            lo = r.choice([0, 0, 5, 100, 1000, 65534])
+            hi = lo + r.choice([0, 0, 1, 10, 1000])
+            if r.random() < 0.03:
+                lo, hi = hi + 1, lo                              # rejected
+            c.uids.append((lo, hi))
+            sel.append(["uidrange", "%d-%d" % (lo, hi)])
+        return sel
+
+    def rand_pref(self):
+        r = self.r
+        if self.rule_prefs and r.random() < 0.15:
+            return r.choice(self.rule_prefs)        # equal prefs keep insertion order
+        return self.w([(6, r.choice([1, 2, 5, 10, 50, 100, 200, 500, 1000, 1000, 2000, 32000, 32765])),
+                       (3, r.randint(1, 40000)), (0.3, 0), (0.3, r.choice([32766, 32767, 40000, 4294967295]))])
+
+    def table(self, rule):
+        """Mostly the configuration's own tables, so that rules and routes meet."""
+        r = self.r
+        k = r.random()
+        if k < (0.35 if rule else 0.45):
+            return "main"
+        if k < 0.9:
+            return r.choice(self.tables)
+        return self.w([(1, "default"), (0.5 if rule else 0.4, "local"), (0.4, "0x64"),
+                       (0.15 if rule else 0.3, "0"), (0.3, "4294967295"), (1, "253")])
+
+    def gen_rule(self):
+        r, c = self.r, self.c
+        if self.rule_hist and r.random() < 0.1:
+            return self.gen_rule_del()
+        sel = self.rule_selectors()
+        pref = None
+        if r.random() < 0.6:
+            pref = self.rand_pref()
+        action = self.w([(45, "table"), (10, "lookup"), (5, "none"), (8, "goto"), (4, "nop"),
+                         (4, "blackhole"), (4, "unreachable"), (4, "prohibit")])
+        if action in ("blackhole", "unreachable", "prohibit") and not [s for s in sel if s[0] != "not"]:
+            sel += [["to", self.prefix(allow_default=False)[2]]]
+        act = []
+        if action in ("table", "lookup"):
+            act = [action, self.table(rule=True)]
+            if r.random() < 0.12:
+                act += ["suppress_prefixlength", str(r.choice([0, 0, 8, 16, 24, 32, r.randint(0, 32)]))]
+        elif action == "goto":
+            if pref is None and r.random() < 0.8:
+                pref = r.randint(1, 32000)
+            base = pref if pref is not None else 32000
+            later = [p for p in self.rule_prefs if p > base]
+            target = self.w([(4, r.choice(later) if later else base + r.randint(1, 500)),
+                             (3, base + r.randint(1, 500)), (1, r.choice([32766, 32767])),
+                             (0.5, max(0, base - r.randint(0, 10)))])   # last: backward, rejected
+            act = ["goto", str(target)]
+        elif action != "none":
+            act = [action]
+        if pref is not None:
+            self.rule_prefs.append(pref)
+            sel.append([r.choice(["pref", "priority", "preference", "pref"]), str(pref)])
+        if r.random() < 0.3:
+            r.shuffle(sel)
+        # `not` must stay in front of the selector it belongs to? No: iproute2 takes it anywhere.
+        toks = [t for s in sel for t in s] + act
+        tail = " ".join(toks)
+        self.rule_hist.append((tail, pref))
+        return "ip rule add " + tail if tail else "ip rule add"
+
+    def gen_rule_del(self):
+        r = self.r
+        tail, pref = r.choice(self.rule_hist)
+        k = r.random()
+        if k < 0.45 and pref is not None:
+            return "ip rule del pref %d" % pref
+        if k < 0.9:
+            return "ip rule del " + tail
+        return r.choice(["ip rule del pref 32767", "ip rule del pref 32767 table default",
+                         "ip rule del pref 0 table local", "ip rule del pref 123 table 5",
+                         "ip rule del table 100"])
+
+    # -- routes
+    def nexthop_words(self):
+        """Words for a single unicast nexthop; returns (words, gw, dev)."""
+        r, c = self.r, self.c
+        k = r.random()
+        if k < 0.45:
+            g = self.gateway()
+            if g:
+                return ["via", i2a(g[0]), "dev", g[1]], g[0], g[1]
+        if k < 0.6:
+            g = self.gateway()
+            if g:
+                return ["via", i2a(g[0])], g[0], None
+        if k < 0.88:
+            d = self.w([(8, r.choice(c.links)), (0.3, "lo")])
+            return ["dev", d], None, d
+        if k < 0.95:
+            g = self.rand_public() if r.random() < 0.5 else self.rand_private()
+            d = r.choice(c.links)
+            c.gateways.append(g)
+            return ["via", i2a(g), "dev", d, "onlink"], g, d
+        g = self.rand_private()                  # probably not on a connected subnet: rejected
+        return ["via", i2a(g), "dev", r.choice(c.links)], g, None
+
+    def multipath_words(self):
+        r, c = self.r, self.c
+        words = []
+        for _ in range(r.choice([2, 2, 3])):
+            g = self.gateway() if r.random() < 0.85 else None
+            if g:
+                words += ["nexthop", "via", i2a(g[0]), "dev", g[1]]
+            else:
+                words += ["nexthop", "dev", r.choice(c.links)]
+            if r.random() < 0.7:
+                words += ["weight", str(self.w([(5, r.randint(1, 5)), (1, r.randint(1, 256))]))]
+        return words
+
+    def gen_route(self):
+        r, c = self.r, self.c
+        op = self.w([(55, "add"), (15, "replace"), (10, "append"), (7, "prepend"), (13, "del")])
+        if op == "del":
+            if self.route_hist:
+                return self.gen_route_del()
+            op = "add"
+        table = self.table(rule=False)
+        if table == "main" and r.random() < 0.6:
+            table = None
+        rtype = self.w([(68, "unicast"), (5, "local"), (5, "blackhole"), (8, "unreachable"),
+                        (5, "prohibit"), (9, "throw")])
+        net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
+        while rtype == "local" and 0 < plen < 8 or rtype == "local" and plen == 0:
+            net, plen, ptext = self.prefix(allow_default=False)
+        if plen == 0 and op in ("append", "prepend"):
+            op = r.choice(["add", "replace"])          # §2.4 item 4: no duplicate default aliases
+        words = ["ip", "route", op]
+        if rtype != "unicast" or r.random() < 0.05:
+            words.append(rtype)
+        words.append(ptext)
+        attrs = []
+        tos = None
+        if plen > 0 and r.random() < 0.12:
+            tos = self.w([(10, r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c])), (1, 0x20), (1, 0x30),
+                          (0.3, 0x01)])
+            attrs.append([r.choice(["tos", "dsfield"]), "0x%02x" % tos])
+        if table is not None:
+            attrs.append(["table", table])
+        if r.random() < 0.15:
+            attrs.append(["proto", r.choice(["static", "boot", "kernel", "99", "200"])])
+        if r.random() < 0.08:
+            attrs.append(["scope", r.choice(["link", "global", "host", "site", "global", "253"])])
+        metric = None
+        if r.random() < 0.4:
+            metric = self.w([(6, r.choice([0, 1, 5, 10, 100, 1024])), (1, r.randint(0, 5000)), (0.3, 4294967295)])
+            attrs.append([r.choice(["metric", "metric", "priority", "preference"]), str(metric)])
+        gw = dev = None
+        nh = []
+        if rtype == "unicast":
+            if r.random() < 0.15:
+                nh = self.multipath_words()
+            else:
+                w1, gw, dev = self.nexthop_words()
+                attrs.append(w1)
+            if r.random() < 0.2:
+                src = r.choice(c.local_addrs()) if r.random() < 0.9 else self.rand_private()
+                attrs.append(["src", i2a(src)])
+        elif rtype == "local":
+            dev = self.w([(6, r.choice(c.links)), (2, "lo")])
+            attrs.append(["dev", dev])
+            if r.random() < 0.2:
+                attrs.append(["src", i2a(r.choice(c.local_addrs()))])
+            c.local_prefixes.append((net, plen))
+        if r.random() < 0.3:
+            r.shuffle(attrs)
+        for a in attrs:
+            words += a
+        words += nh
+        self.route_hist.append(dict(rtype=rtype, ptext=ptext, table=table, tos=tos, metric=metric,
+                                    gw=gw, dev=dev))
+        return " ".join(words)
+
+    def gen_route_del(self):
+        r = self.r
+        h = r.choice(self.route_hist)
+        if r.random() < 0.05:
+            h = dict(h, ptext=self.prefix(allow_default=False)[2])     # probably nonexistent
+        words = ["ip", "route", "del"]
+        if h["rtype"] != "unicast" and r.random() < 0.6:
+            words.append(h["rtype"])
+        words.append(h["ptext"])
+        if h["tos"] is not None and r.random() < 0.8:
+            words += ["tos", "0x%02x" % h["tos"]]
+        if h["table"] is not None:
+            words += ["table", h["table"]]
+        if h["metric"] is not None and r.random() < 0.6:
+            words += ["metric", str(h["metric"])]
+        if h["gw"] is not None and r.random() < 0.3:
+            words += ["via", i2a(h["gw"])]
+        if h["dev"] is not None and r.random() < 0.3:
+            words += ["dev", h["dev"]]
+        return " ".join(words)
+
+    def generate(self):
+        r, c = self.r, self.c
+        self.anchors = [self.rand_private() for _ in range(4)] + [self.rand_public() for _ in range(2)]
+        self.gen_addrs()
+        self.anchors += [a for a, _, _ in c.addrs[: 3]]
+        late_addrs = []
+        if len(c.cmds) > 3 and r.random() < 0.3:
+            late_addrs = [c.cmds.pop()]
+        nrules = 0 if self.no_rules else r.randint(4, 14)
+        nroutes = r.randint(10, 30)
+        defaults = []
+        if r.random() < 0.8:
+            defaults.append("main")
+        defaults += [t for t in self.tables if r.random() < 0.35]
+        for t in defaults:
+            g = self.gateway()
+            if g:
+                self.route_hist.append(dict(rtype="unicast", ptext="default", table=None if t == "main" else t,
+                                            tos=None, metric=None, gw=g[0], dev=g[1]))
+                c.cmds.append("ip route add default via %s%s%s" % (
+                    i2a(g[0]), " dev " + g[1] if r.random() < 0.6 else "", "" if t == "main" else " table " + t))
+        kinds = ["rule"] * nrules + ["route"] * nroutes + ["addr"] * len(late_addrs)
+        r.shuffle(kinds)
+        for k in kinds:
+            if k == "rule":
+                c.cmds.append(self.gen_rule())
+            elif k == "route":
+                c.cmds.append(self.gen_route())
+            else:
+                c.cmds.append(late_addrs.pop())
+        return c
+
+
+def generate_config(seed, index):
+    return Generator(random.Random("wsor:%s:%d" % (seed, index)), index).generate()
+
+
+# ---------------------------------------------------------------------------------------------
+# Query generator
+
+
+class QueryGen:
+    def __init__(self, rng, cfg):
+        self.r = rng
+        self.c = cfg
+        self.locals = set(cfg.local_addrs())
+        self.bcast = cfg.broadcasts()
+        self.pfx = list(cfg.prefixes) + [(a & mask(p), p) for a, p, _ in cfg.addrs]
+        self.subnets = [(a & mask(p), p) for a, p, _ in cfg.addrs if p < 32]
+
+    def in_prefix_edge(self, net, plen):
+        r = self.r
+        first, last = net & mask(plen), last_of(net, plen)
+        k = r.randrange(5)
+        if k == 0:
+            return first
+        if k == 1:
+            return last
+        if k == 2:
+            return (first - 1) & MASK32
+        if k == 3:
+            return (last + 1) & MASK32
+        return first | (r.getrandbits(32 - plen) if plen < 32 else 0)
+
+    def rand_unicast(self):
+        while True:
+            n = self.r.getrandbits(32)
+            if not is_special(n):
+                return n
+
+    def dst(self, inp):
+        r = self.r
+        for _ in range(100):
+            k = r.random()
+            if k < 0.35 and self.pfx:
+                d = self.in_prefix_edge(*r.choice(self.pfx))
+            elif k < 0.5 and self.locals:
+                d = r.choice(sorted(self.locals))
+            elif k < 0.65 and self.subnets:
+                net, plen = r.choice(self.subnets)
+                d = net | r.getrandbits(32 - plen)
+            elif k < 0.72 and self.c.gateways:
+                d = r.choice(self.c.gateways)
+            elif k < 0.8 and not inp:
+                d = r.choice(sorted(self.bcast) + [a2i("127.0.0.1"), a2i("127.1.2.3"), a2i("224.0.0.5"),
+                                                   a2i("239.1.2.3"), a2i("255.255.255.255")])
+            else:
+                d = self.rand_unicast()
+            if d == 0:
+                continue
+            if inp and (is_special(d) or d in self.bcast):
+                continue
+            return d
+        return a2i("198.51.100.7")
+
+    def input_src(self):
+        r = self.r
+        for _ in range(100):
+            k = r.random()
+            if k < 0.4 and self.subnets:
+                net, plen = r.choice(self.subnets)
+                s = net | r.getrandbits(32 - plen)
+            elif k < 0.7 and self.c.rule_from:
+                s = self.in_prefix_edge(*r.choice(self.c.rule_from))
+            elif k < 0.75 and self.c.local_prefixes:
+                net, plen = r.choice(self.c.local_prefixes)
+                s = net | (r.getrandbits(32 - plen) if plen < 32 else 0)
+            elif k < 0.77 and self.bcast:
+                s = r.choice(sorted(self.bcast))          # martian-ish source: EINVAL, deterministic
+            else:
+                s = self.rand_unicast()
+            if s in self.locals or is_special(s) or s == 0:
+                continue
+            return s
+        return a2i("198.51.100.9")
+
+    def mark(self):
+        r = self.r
+        if self.c.marks and r.random() < 0.8:
+            v, m = r.choice(self.c.marks)
+            k = r.randrange(4)
+            if k == 0:
+                x = v
+            elif k == 1:
+                x = v | (r.getrandbits(32) & ~m & MASK32)       # still matches
+            elif k == 2:
+                x = v ^ (1 << r.randrange(32))                   # may not match
+            else:
+                x = r.getrandbits(32)
+        else:
+            x = r.choice([1, 2, 0x10, 0xff, r.getrandbits(32)])
+        if x == 0:
+            x = 1
+        return hex(x) if r.random() < 0.7 else str(x)
+
+    def port(self):
+        r = self.r
+        if self.c.ports and r.random() < 0.8:
+            lo, hi = r.choice(self.c.ports)
+            return max(1, min(65535, r.choice([lo - 1, lo, hi, hi + 1, r.randint(lo, hi)])))
+        return r.choice([22, 53, 80, 443, r.randint(1, 65535)])
+
+    def uid(self):
+        r = self.r
+        if self.c.uids and r.random() < 0.8:
+            lo, hi = r.choice(self.c.uids)
+            return max(0, r.choice([lo - 1, lo, hi, hi + 1]))
+        return r.choice([0, 1, 5, 1000, 65534])
+
+    def query(self):
+        """Returns the argument string after `route get`."""
+        r, c = self.r, self.c
+        inp = r.random() < 0.4
+        d = self.dst(inp)
+        words = [i2a(d)] if r.random() < 0.9 else ["to", i2a(d)]
+        opts = []
+        if inp:
+            opts.append(["from", i2a(self.input_src())])
+            opts.append(["iif", self.r.choice(c.links) if r.random() < 0.85 else "lo"])
+            if r.random() < 0.03:
+                opts.append(["oif", r.choice(c.links)])
+        else:
+            k = r.random()
+            if k < 0.35:
+                opts.append(["from", i2a(r.choice(sorted(self.locals)))])
+            elif k < 0.38:
+                opts.append(["from", i2a(self.rand_unicast())])             # non-local: ENETUNREACH
+            elif k < 0.39 and self.bcast:
+                opts.append(["from", i2a(r.choice(sorted(self.bcast)))])
+            if r.random() < 0.15:
+                opts.append([r.choice(["oif", "oif", "dev"]), r.choice(c.links) if r.random() < 0.9 else "lo"])
+        if r.random() < 0.3:
+            opts.append(["mark", self.mark()])
+        if r.random() < 0.2:
+            t = self.w_tos()
+            opts.append([r.choice(["tos", "tos", "dsfield"]), "0x%02x" % t])
+        if r.random() < 0.3:
+            opts.append(["ipproto", r.choice(["tcp", "udp", "icmp", "tcp", "udp"]) if r.random() < 0.99 else "gre"])
+        if r.random() < 0.2:
+            opts.append(["sport", str(self.port())])
+        if r.random() < 0.25:
+            opts.append(["dport", str(self.port())])
+        if r.random() < (0.05 if inp else 0.2):
+            opts.append(["uid", str(self.uid())])
+        if r.random() < 0.15:
+            r.shuffle(opts)
+        return " ".join(words + [t for o in opts for t in o])
+
+    def w_tos(self):
+        r = self.r
+        k = r.random()
+        if k < 0.7:
+            return r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c, 0])
+        if k < 0.9:
+            return r.choice([0x30, 0x12, 0x20, 0x11, 0xb8, 0x28])
+        return r.getrandbits(8)
+
+
+def generate_queries(seed, cfg, n):
+    qg = QueryGen(random.Random("wsor-q:%s:%d" % (seed, cfg.index)), cfg)
+    return [qg.query() for _ in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernel side
+
+
+def run(argv, input_text=None, timeout=120):
+    return subprocess.run(argv, input=input_text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout)
+
+
+def parse_ip_error(text):
+    """'RTNETLINK answers: X' -> X; extack 'Error: X.' -> X; else the last line."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for l in reversed(lines):
+        m = re.match(r"RTNETLINK answers: (.*)", l)
+        if m:
+            return m.group(1)
+    for l in reversed(lines):
+        m = re.match(r"Error: (.*)", l)
+        if m:
+            return m.group(1)
+    return lines[-1] if lines else "unknown error"
+
+
+def json_stream(text):
+    dec = json.JSONDecoder()
+    out, i = [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        obj, i = dec.raw_decode(text, i)
+        out.append(obj)
+
+
+class KernelNS:
+    """A fresh namespace with veth links (peers in a second namespace, all up)."""
+    serial = 0
+
+    def __init__(self, links, tmpdir):
+        KernelNS.serial += 1
+        self.name = "wsor-%d-%d" % (os.getpid(), KernelNS.serial)
+        self.peer = self.name + "p"
+        self.tmpdir = tmpdir
+        _LIVE_NS.append(self.name)
+        _LIVE_NS.append(self.peer)
+        for ns in (self.name, self.peer):
+            p = run([IP, "netns", "add", ns])
+            if p.returncode:
+                raise RuntimeError("ip netns add %s: %s" % (ns, p.stderr.strip()))
+        setup = ["link set lo up"]
+        peer_setup = ["link set lo up"]
+        for i, dev in enumerate(links):
+            setup.append("link add %s type veth peer name p%d netns %s" % (dev, i, self.peer))
+            setup.append("link set %s up" % dev)
+            peer_setup.append("link set p%d up" % i)
+        self._batch(self.name, setup)
+        self._batch(self.peer, peer_setup)
+        sysctl = ("echo 1 > /proc/sys/net/ipv4/conf/all/forwarding; "
+                  "echo 1 > /proc/sys/net/ipv4/conf/default/forwarding; "
+                  "echo 1 > /proc/sys/net/ipv4/ip_forward")
+        p = run([IP, "netns", "exec", self.name, "sh", "-c", sysctl])
+        if p.returncode:
+            raise RuntimeError("sysctl in %s: %s" % (self.name, p.stderr.strip()))
+
+    def _batch(self, ns, lines):
+        path = os.path.join(self.tmpdir, "setup.batch")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        p = run([IP, "-n", ns, "-batch", path])
+        if p.returncode:
+            raise RuntimeError("namespace setup failed in %s: %s" % (ns, p.stderr.strip()))
+
+    def apply(self, cmd):
+        """Apply one `ip ...` line; returns None if accepted, else the error text."""
+        words = cmd.split()
+        assert words[0] == "ip"
+        p = run([IP, "-n", self.name] + words[1:])
+        if p.returncode == 0:
+            return None
+        return p.stderr.strip() or ("exit status %d" % p.returncode)
+
+    def show(self, *args):
+        p = run([IP, "-n", self.name] + list(args))
+        return p.stdout
+
+    def query(self, qargs, fibmatch=False):
+        """Answers for `route get` lines: route dicts (from `ip -d -j`) or {'error': text}."""
+        suffix = " fibmatch" if fibmatch else ""
+        path = os.path.join(self.tmpdir, "kq.batch")
+        with open(path, "w") as f:
+            for q in qargs:
+                f.write("route get %s%s\n" % (q, suffix))
+        p = run([IP, "-n", self.name, "-d", "-j", "-force", "-batch", path])
+        failed, chunk = {}, []
+        for line in p.stderr.splitlines():
+            m = re.match(r"Command failed (.*):(\d+)$", line.strip())
+            if m:
+                failed[int(m.group(2))] = "\n".join(chunk)
+                chunk = []
+            else:
+                chunk.append(line)
+        try:
+            outs = json_stream(p.stdout)
+        except ValueError:
+            outs = None
+        if outs is None or len(outs) + len(failed) != len(qargs):
+            return [self.query_one(q + suffix) for q in qargs]      # slow, but attributable
+        answers, it = [], iter(outs)
+        for i in range(1, len(qargs) + 1):
+            if i in failed:
+                answers.append(kernel_error(failed[i]))
+            else:
+                arr = next(it)
+                answers.append(arr[0] if arr else {"error": "empty answer"})
+        return answers
+
+    def query_one(self, q):
+        p = run([IP, "-n", self.name, "-d", "-j", "route", "get"] + q.split())
+        if p.returncode:
+            return kernel_error(p.stderr)
+        arr = json_stream(p.stdout)
+        return arr[0][0] if arr and arr[0] else {"error": "empty answer"}
+
+    def close(self):
+        _delete_ns(self.name)
+        _delete_ns(self.peer)
+
+
+def kernel_error(stderr_text):
+    e = {"error": parse_ip_error(stderr_text)}
+    if "RTNETLINK answers" not in stderr_text:
+        e["extack"] = True
+    return e
+
+
+def kernel_apply(cfg_links, cmds, tmpdir):
+    """Returns (KernelNS, [error-or-None per command])."""
+    k = KernelNS(cfg_links, tmpdir)
+    try:
+        results = [k.apply(c) for c in cmds]
+    except BaseException:
+        k.close()
+        raise
+    return k, results
+
+
+def fib_candidates(fm, q):
+    """Live nexthops of a multipath fibmatch answer, as [gateway-or-None, dev]; None if single."""
+    if not isinstance(fm, dict) or "nexthops" not in fm:
+        return None
+    cands = []
+    for nh in fm["nexthops"]:
+        flags = nh.get("flags", [])
+        if "dead" in flags:
+            continue
+        cands.append([nh.get("gateway"), nh.get("dev")])
+    words = q.split()
+    for kw in ("oif", "dev"):
+        if kw in words and "iif" not in words:
+            oif = words[words.index(kw) + 1]
+            sub = [c for c in cands if c[1] == oif]
+            if sub:
+                cands = sub
+    return cands
+
+
+# ---------------------------------------------------------------------------------------------
+# The wildside side
+
+
+def wildside_conf(links, lines, header=""):
+    out = []
+    if header:
+        out += ["# " + h for h in header.splitlines()]
+    for dev in links:
+        out.append("ip link add %s type dummy" % dev)
+        out.append("ip link set %s up" % dev)
+    out += lines
+    return "\n".join(out) + "\n"
+
+
+class Wildside:
+    def __init__(self, path):
+        self.path = path
+
+    def run(self, conf_path, args, timeout=120):
+        return run([self.path, "-c", conf_path] + args, timeout=timeout)
+
+    def load_error(self, conf_path):
+        """None if the configuration loads, else the stderr text."""
+        p = self.run(conf_path, ["ip", "rule", "show"])
+        if p.returncode == 0:
+            return None
+        return (p.stderr.strip() or p.stdout.strip() or "exit status %d" % p.returncode)
+
+    def batch(self, conf_path, qargs, tmpdir):
+        path = os.path.join(tmpdir, "wq.batch")
+        with open(path, "w") as f:
+            for q in qargs:
+                f.write("ip route get %s\n" % q)
+        p = self.run(conf_path, ["-j", "-batch", path])
+        try:
+            arr = json.loads(p.stdout)
+        except ValueError:
+            arr = None
+        if not isinstance(arr, list) or len(arr) != len(qargs):
+            got = "%d elements" % len(arr) if isinstance(arr, list) else "no JSON array"
+            raise WildsideError("wildsidectl -j -batch gave %s for %d queries (exit %d): %s" %
+                                (got, len(qargs), p.returncode, (p.stderr or p.stdout)[:500]))
+        return arr
+
+
+class WildsideError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison
+
+EXTACK_ERRNO = {"Unsupported ip proto.": "Operation not supported"}
+
+
+def norm_kernel(a):
+    if "error" in a:
+        return dict(a)
+    d = dict(a)
+    d.setdefault("type", "unicast")
+    d.setdefault("table", "unspec")          # `-d` prints main; no table attribute means 0
+    for k in ("flags", "cache"):
+        if k in d:
+            d[k] = sorted(x for x in d[k] if x != "rt_offload_failed")
+    return d
+
+
+def norm_wild(a):
+    if not isinstance(a, dict):
+        return {"error": "not an object: %r" % (a,)}
+    if "error" in a:
+        return {"error": a["error"]}
+    d = dict(a)
+    d.pop("priority", None)
+    d.setdefault("type", "unicast")
+    if "table" not in d:
+        d["table"] = "main"
+    d["table"] = str(d["table"])
+    if d["table"] == "0":
+        d["table"] = "unspec"
+    for k in ("flags", "cache"):
+        if isinstance(d.get(k), list):
+            d[k] = sorted(x for x in d[k] if x != "rt_offload_failed")
+    return d
+
+
+def compare(kans, wans, cands):
+    """Returns (class description, [(field, kernel, wildside)]) or None when they agree."""
+    k, w = norm_kernel(kans), norm_wild(wans)
+    if "error" in k or "error" in w:
+        if "error" in k and "error" in w:
+            ok = {k["error"], EXTACK_ERRNO.get(k["error"], k["error"])}
+            if w["error"] in ok:
+                return None
+            return ("error %r vs %r" % (k["error"], w["error"]), [("error", k["error"], w["error"])])
+        if "error" in k:
+            return ("kernel error %r, wildside %s route" % (k["error"], w.get("type")),
+                    [("error", k["error"], None)])
+        return ("kernel %s route, wildside error %r" % (k.get("type"), w["error"]),
+                [("error", None, w["error"])])
+    skip = set()
+    diffs = []
+    if cands and len(cands) > 1:
+        wsel = [w.get("gateway"), w.get("dev")]
+        ksel = [k.get("gateway"), k.get("dev")]
+        if "gateway" not in k:             # broadcast/multicast/local results carry no gateway
+            cands = [[None, c[1]] for c in cands]
+        if wsel not in cands:
+            diffs.append(("nexthop", cands, wsel))
+            skip |= {"gateway", "dev"}
+        if wsel != ksel:
+            skip |= {"gateway", "dev", "prefsrc", "cache", "flags"}
+    for key in sorted(set(k) | set(w)):
+        if key in skip:
+            continue
+        if k.get(key, "<absent>") != w.get(key, "<absent>"):
+            diffs.append((key, k.get(key, "<absent>"), w.get(key, "<absent>")))
+    if not diffs:
+        return None
+    return ("fields differ: " + ",".join(d[0] for d in diffs), diffs)
+
+
+def query_kind(q):
+    return "input" if " iif " in " %s " % q else "output"
+
+
+def compare_show(what, ktext, wtext):
+    """Returns None or a description of the difference."""
+    if ktext == wtext:
+        return None
+    kl, wl = ktext.splitlines(), wtext.splitlines()
+    if [l.rstrip() for l in kl] == [l.rstrip() for l in wl]:
+        return "%s: trailing whitespace differs (e.g. kernel %r, wildside %r)" % (
+            what, next((a for a, b in zip(kl, wl) if a != b), ""), next((b for a, b in zip(kl, wl) if a != b), ""))
+    if sorted(kl) == sorted(wl):
+        return "%s: same lines, different order\n%s" % (what, unified(kl, wl))
+    return "%s differs:\n%s" % (what, unified(kl, wl))
+
+
+def unified(kl, wl, limit=30):
+    d = list(difflib.unified_diff(kl, wl, "kernel", "wildside", lineterm="", n=1))
+    if len(d) > limit:
+        d = d[:limit] + ["... (%d more diff lines)" % (len(d) - limit)]
+    return "\n".join("    " + l for l in d)
+
+
+# ---------------------------------------------------------------------------------------------
+# One configuration, both sides
+
+
+class Outcome:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.mismatches = []        # dicts
+        self.classes = {}           # class key -> [count, first mismatch]
+        self.show_diffs = []        # (config idx, text)
+        self.load_rejects = []      # (config idx, line, wildside error)
+        self.reject_accepts = []    # (config idx, line, kernel error)
+        self.reject_checked = 0
+        self.kernel_stats = {"lines": 0, "rejected": 0, "queries": 0, "errors": {}, "types": {},
+                             "multipath": 0}
+
+
+def load_with_kernel(cfg, cmds, ws, tmpdir, out, note=True):
+    """Applies cmds to a kernel namespace.  When wildside rejects a kernel-accepted line, that line
+    is recorded, dropped, and the kernel is rebuilt without it.  Returns (kns, cmds, results, conf)."""
+    cmds = list(cmds)
+    for _attempt in range(12):
+        kns, results = kernel_apply(cfg.links, cmds, tmpdir)
+        accepted = [c for c, e in zip(cmds, results) if e is None]
+        conf_text = wildside_conf(cfg.links, accepted, "wildside oracle config %d" % cfg.index)
+        conf_path = os.path.join(tmpdir, "wildside-%d.conf" % cfg.index)
+        with open(conf_path, "w") as f:
+            f.write(conf_text)
+        if ws is None:
+            return kns, cmds, results, conf_path
+        err = ws.load_error(conf_path)
+        if err is None:
+            return kns, cmds, results, conf_path
+        bad = find_rejected_line(ws, cfg.links, accepted, err, tmpdir, conf_path)
+        kns.close()
+        if bad is None:
+            raise WildsideError("wildside rejects the config but no single line could be blamed: " + err)
+        if note:
+            out.load_rejects.append((cfg.index, accepted[bad], ws_err_line(ws, cfg.links, accepted[:bad + 1], tmpdir)))
+        cmds.remove(accepted[bad])
+    raise WildsideError("config %d: too many lines rejected by wildside" % cfg.index)
+
+
+def ws_err_line(ws, links, lines, tmpdir):
+    path = os.path.join(tmpdir, "probe.conf")
+    with open(path, "w") as f:
+        f.write(wildside_conf(links, lines))
+    e = ws.load_error(path)
+    return (e or "").splitlines()[0] if e else ""
+
+
+def find_rejected_line(ws, links, accepted, err, tmpdir, conf_path):
+    """Index in accepted of the first line wildside refuses (from FILE:LINE, else bisection)."""
+    with open(conf_path) as f:
+        offset = len(f.read().splitlines()) - len(accepted)
+    m = re.search(re.escape(os.path.basename(conf_path)) + r":(\d+)", err) or re.search(r"line (\d+)", err)
+    if m:
+        lineno = int(m.group(1)) - 1 - offset
+        if 0 <= lineno < len(accepted):
+            return lineno
+    path = os.path.join(tmpdir, "bisect.conf")
+
+    def loads(n):
+        with open(path, "w") as f:
+            f.write(wildside_conf(links, accepted[:n]))
+        return ws.load_error(path) is None
+    if not loads(0):
+        return None
+    lo, hi = 0, len(accepted)            # loads(lo) true, loads(hi) false
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if loads(mid):
+            lo = mid
+        else:
+            hi = mid
+    return hi - 1
+
+
+def check_rejects(cfg, cmds, results, ws, tmpdir, out, limit=3):
+    """wildside must refuse a config holding one line that the kernel refused."""
+    done = 0
+    accepted_before = []
+    for c, e in zip(cmds, results):
+        if e is None:
+            accepted_before.append(c)
+            continue
+        if done >= limit:
+            break
+        done += 1
+        path = os.path.join(tmpdir, "bad.conf")
+        with open(path, "w") as f:
+            f.write(wildside_conf(cfg.links, accepted_before + [c]))
+        out.reject_checked += 1
+        if ws.load_error(path) is None:
+            out.reject_accepts.append((cfg.index, c, e.splitlines()[-1] if e else ""))
+
+
+def run_config(cfg, qargs, ws, tmpdir, args, out, keepdir):
+    kns, cmds, results, conf_path = load_with_kernel(cfg, cfg.cmds, ws, tmpdir, out)
+    try:
+        kans = kns.query(qargs)
+        kfib = kns.query(qargs, fibmatch=True)
+        krules = kns.show("rule", "show")
+        kroutes = kns.show("-4", "route", "show", "table", "all")
+    finally:
+        kns.close()
+    st = out.kernel_stats
+    st["lines"] += len(cmds)
+    st["rejected"] += sum(1 for e in results if e is not None)
+    st["queries"] += len(qargs)
+    for a in kans:
+        if "error" in a:
+            st["errors"][a["error"]] = st["errors"].get(a["error"], 0) + 1
+        else:
+            t = a.get("type", "unicast") + ("/" + str(a.get("table", "unspec")))
+            st["types"][t] = st["types"].get(t, 0) + 1
+    cands = [fib_candidates(f, q) for f, q in zip(kfib, qargs)]
+    st["multipath"] += sum(1 for c in cands if c and len(c) > 1)
+    case = make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, args.seed)
+    if ws is None:
+        return
+    check_rejects(cfg, cmds, results, ws, tmpdir, out)
+    failing = evaluate_case(case, conf_path, ws, tmpdir, out, "config %d" % cfg.index)
+    if failing and keepdir:
+        case["meta"]["failing_queries"] = failing
+        write_case(os.path.join(keepdir, "seed%s-config%d" % (args.seed, cfg.index)), case)
+
+
+def make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, seed):
+    accepted = [c for c, e in zip(cmds, results) if e is None]
+    rejected = []
+    n_ok = 0
+    for c, e in zip(cmds, results):
+        if e is None:
+            n_ok += 1
+        else:
+            rejected.append({"after": n_ok, "line": c, "kernel_error": e})
+    return {
+        "links": cfg.links,
+        "config": wildside_conf(cfg.links, accepted,
+                                "generated by tests/oracle/route_oracle.py, seed %s config %d" % (seed, cfg.index)),
+        "accepted": accepted,
+        "rejected": rejected,
+        "queries": ["ip route get " + q for q in qargs],
+        "answers": [norm_kernel(a) for a in kans],
+        "candidates": cands,
+        "rule_show": krules,
+        "route_show": kroutes,
+        "meta": {"seed": seed, "config": cfg.index, "kernel": os.uname().release,
+                 "iproute2": run([IP, "-V"]).stdout.strip()},
+    }
+
+
+def evaluate_case(case, conf_path, ws, tmpdir, out, label, max_print=None):
+    """Compares wildside with a case's kernel answers.  Returns the failing query indexes."""
+    qargs = [q[len("ip route get "):] for q in case["queries"]]
+    try:
+        wans = ws.batch(conf_path, qargs, tmpdir)
+    except WildsideError as e:
+        wans = [{"error": "wildside batch failed: %s" % e}] * len(qargs)
+    failing = []
+    for i, (q, ka, wa, cand) in enumerate(zip(qargs, case["answers"], wans, case["candidates"])):
+        res = compare(ka, wa, cand)
+        if res is None:
+            out.passed += 1
+            continue
+        out.failed += 1
+        failing.append(i)
+        desc, diffs = res
+        key = "%s lookup: %s" % (query_kind(q), desc)
+        mm = {"label": label, "query": "ip route get " + q, "kernel": ka, "wildside": wa, "diffs": diffs,
+              "class": key, "case": case}
+        out.mismatches.append(mm)
+        ent = out.classes.setdefault(key, [0, mm])
+        ent[0] += 1
+    for what, kshow, args in (("ip rule show", case.get("rule_show"), ["ip", "rule", "show"]),
+                              ("ip -4 route show table all", case.get("route_show"),
+                               ["ip", "-4", "route", "show", "table", "all"])):
+        if kshow is None:
+            continue
+        p = ws.run(conf_path, args)
+        d = compare_show(what, kshow, p.stdout if p.returncode == 0 else
+                         "<exit %d> %s" % (p.returncode, p.stderr.strip()))
+        if d:
+            out.show_diffs.append((label, d))
+    return failing
+
+
+def write_case(d, case):
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.conf"), "w") as f:
+        f.write(case["config"])
+    with open(os.path.join(d, "queries.txt"), "w") as f:
+        f.write("\n".join(case["queries"]) + "\n")
+    exp = {k: case[k] for k in ("links", "rejected", "answers", "candidates", "rule_show", "route_show", "meta")}
+    exp["queries"] = case["queries"]
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(exp, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(d, "kernel-commands.txt"), "w") as f:
+        f.write("# every generated line, in order; lines the kernel refused are commented with its error\n")
+        acc = iter(case["accepted"])
+        rej = {r["after"]: [] for r in case["rejected"]}
+        for r in case["rejected"]:
+            rej[r["after"]].append(r)
+        lines = []
+        for n in range(len(case["accepted"]) + 1):
+            for r in rej.get(n, []):
+                lines.append("# REJECTED (%s): %s" % (r["kernel_error"].replace("\n", " | "), r["line"]))
+            if n < len(case["accepted"]):
+                lines.append(next(acc))
+        f.write("\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Minimisation of one disagreement (delta debugging on the command lines, then on query options)
+
+
+def reproduce(links, cmds, q, ws, tmpdir, klass):
+    """Runs one query on both sides; returns (still failing with the same class, kans, wans)."""
+    kns, results = kernel_apply(links, cmds, tmpdir)
+    try:
+        ka = kns.query([q])[0]
+        kf = kns.query([q], fibmatch=True)[0]
+    finally:
+        kns.close()
+    accepted = [c for c, e in zip(cmds, results) if e is None]
+    path = os.path.join(tmpdir, "min.conf")
+    with open(path, "w") as f:
+        f.write(wildside_conf(links, accepted))
+    if ws.load_error(path) is not None:
+        return False, ka, None, accepted
+    try:
+        wa = ws.batch(path, [q], tmpdir)[0]
+    except WildsideError:
+        return False, ka, None, accepted
+    res = compare(ka, wa, fib_candidates(kf, q))
+    same = res is not None and ("%s lookup: %s" % (query_kind(q), res[0])) == klass
+    return same, ka, wa, accepted
+
+
+def minimize(links, cmds, q, ws, tmpdir, klass, deadline):
+    def test(sub):
+        if time.time() > deadline:
+            return False
+        return reproduce(links, sub, q, ws, tmpdir, klass)[0]
+    items = list(cmds)
+    n = 2
+    while len(items) >= 2 and time.time() < deadline:
+        chunk = (len(items) + n - 1) // n
+        parts = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+        done = False
+        for p in parts:
+            if test(p):
+                items, n, done = p, 2, True
+                break
+        if not done:
+            for i in range(len(parts)):
+                comp = [x for j, p in enumerate(parts) if j != i for x in p]
+                if test(comp):
+                    items, n, done = comp, max(n - 1, 2), True
+                    break
+        if not done:
+            if n >= len(items):
+                break
+            n = min(len(items), 2 * n)
+    i = 0
+    while i < len(items) and time.time() < deadline:
+        cand = items[:i] + items[i + 1:]
+        if test(cand):
+            items = cand
+        else:
+            i += 1
+    # then the query's options
+    words = q.split()
+    i = 1
+    while i < len(words) - 1 and time.time() < deadline:
+        if words[i] in ("from", "iif") and "iif" in words:
+            i += 2
+            continue
+        cand = words[:i] + words[i + 2:]
+        if reproduce(links, items, " ".join(cand), ws, tmpdir, klass)[0]:
+            words = cand
+        else:
+            i += 2
+    q = " ".join(words)
+    _, ka, wa, accepted = reproduce(links, items, q, ws, tmpdir, klass)
+    return accepted, q, ka, wa
+
+
+# ---------------------------------------------------------------------------------------------
+# Modes
+
+
+def fmt(a):
+    return json.dumps(a, sort_keys=True, separators=(",", ":"))
+
+
+def report(out, args):
+    shown = 0
+    for mm in out.mismatches:
+        if shown >= args.max_report:
+            print("... %d more disagreements not printed (--max-report)" % (len(out.mismatches) - shown))
+            break
+        shown += 1
+        print("DISAGREE %s: %s\n    kernel:   %s\n    wildside: %s\n    differs:  %s" %
+              (mm["label"], mm["query"], fmt(mm["kernel"]), fmt(mm["wildside"]),
+               "; ".join("%s kernel=%s wildside=%s" % (f, fmt(a), fmt(b)) for f, a, b in mm["diffs"])))
+    for label, d in out.show_diffs[: args.max_report]:
+        print("SHOW-DIFF %s: %s" % (label, d))
+    for idx, line, err in out.load_rejects:
+        print("LOAD-REJECT config %s: wildside refuses a line the kernel accepted: %s\n    wildside: %s"
+              % (idx, line, err))
+    for idx, line, err in out.reject_accepts:
+        print("REJECT-ACCEPT config %s: wildside accepts a line the kernel refused (%s): %s" % (idx, err, line))
+    if out.classes:
+        print("\nclasses of disagreement (count, first example):")
+        for key, (cnt, mm) in sorted(out.classes.items(), key=lambda kv: -kv[1][0]):
+            print("  %5d  %s\n         e.g. %s: %s\n           kernel   %s\n           wildside %s" %
+                  (cnt, key, mm["label"], mm["query"], fmt(mm["kernel"]), fmt(mm["wildside"])))
+
+
+def kernel_summary(out):
+    st = out.kernel_stats
+    print("kernel: %d config lines (%d rejected by the kernel), %d queries, %d multipath answers" %
+          (st["lines"], st["rejected"], st["queries"], st["multipath"]))
+    print("kernel answers: " + ", ".join("%s=%d" % kv for kv in sorted(st["types"].items(), key=lambda x: -x[1])))
+    print("kernel errors:  " + ", ".join("%s=%d" % kv for kv in sorted(st["errors"].items(), key=lambda x: -x[1])))
+
+
+def mode_oracle(args):
+    ws = None
+    if args.wildsidectl and os.access(args.wildsidectl, os.X_OK):
+        ws = Wildside(os.path.abspath(args.wildsidectl))
+    elif args.require_wildside:
+        print("oracle: %s is missing or not executable" % args.wildsidectl)
+        return 2
+    else:
+        print("oracle: %s not found: running the kernel half only (the wildside half is SKIPPED)"
+              % args.wildsidectl)
+    out = Outcome()
+    tmpdir = tempfile.mkdtemp(prefix="wsor-")
+    t0 = time.time()
+    try:
+        for idx in range(args.first, args.first + args.configs):
+            cfg = generate_config(args.seed, idx)
+            qargs = generate_queries(args.seed, cfg, args.queries)
+            if args.verbose:
+                print("config %d: %d lines, %d queries" % (idx, len(cfg.cmds), len(qargs)), flush=True)
+            run_config(cfg, qargs, ws, tmpdir, args, out, args.keep)
+        kernel_summary(out)
+        if ws is not None:
+            report(out, args)
+            if args.minimize and out.classes:
+                minimize_classes(out, ws, tmpdir, args)
+    finally:
+        _cleanup_all()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    print("time: %.1fs" % (time.time() - t0))
+    if ws is None:
+        print("oracle: 0 passed, 0 failed (wildside half skipped: %s not found)" % args.wildsidectl)
+        return 0
+    print("oracle: %d show mismatches, %d lines wildside refused but the kernel accepted, "
+          "%d of %d kernel-refused lines accepted by wildside" %
+          (len(out.show_diffs), len(out.load_rejects), len(out.reject_accepts), out.reject_checked))
+    print("oracle: %d passed, %d failed" % (out.passed, out.failed))
+    bad = out.failed or out.show_diffs or out.load_rejects or (args.strict_reject and out.reject_accepts)
+    return 1 if bad else 0
+
+
+def minimize_classes(out, ws, tmpdir, args):
+    print("\nminimised examples:")
+    items = sorted(out.classes.items(), key=lambda kv: -kv[1][0])[: args.minimize]
+    for n, (key, (_cnt, mm)) in enumerate(items):
+        case = mm["case"]
+        cmds = case["accepted"] + [r["line"] for r in []]
+        q = mm["query"][len("ip route get "):]
+        deadline = time.time() + args.minimize_seconds
+        acc, q2, ka, wa = minimize(case["links"], cmds, q, ws, tmpdir, key, deadline)
+        print("--- %s\n%s\n  query:    ip route get %s\n  kernel:   %s\n  wildside: %s" %
+              (key, "\n".join("  " + l for l in acc), q2, fmt(ka), fmt(wa)))
+        if args.keep:
+            d = os.path.join(args.keep, "min-%02d" % n)
+            kns, results = kernel_apply(case["links"], acc, tmpdir)
+            try:
+                kans = kns.query([q2])
+                kf = kns.query([q2], fibmatch=True)
+            finally:
+                kns.close()
+            c = {"links": case["links"], "config": wildside_conf(case["links"], acc, "minimised: " + key),
+                 "accepted": acc, "rejected": [], "queries": ["ip route get " + q2],
+                 "answers": [norm_kernel(a) for a in kans], "candidates": [fib_candidates(kf[0], q2)],
+                 "rule_show": None, "route_show": None,
+                 "meta": dict(case["meta"], minimised_from=mm["label"], klass=key)}
+            write_case(d, c)
+
+
+def find_cases(root):
+    if os.path.isfile(os.path.join(root, "expected.json")):
+        return [root]
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        if "expected.json" in filenames and "config.conf" in filenames:
+            found.append(dirpath)
+    return found
+
+
+def mode_replay(args):
+    if not (args.wildsidectl and os.access(args.wildsidectl, os.X_OK)):
+        print("oracle: %s not found: replay SKIPPED" % args.wildsidectl)
+        print("oracle: 0 passed, 0 failed")
+        return 2 if args.require_wildside else 0
+    ws = Wildside(os.path.abspath(args.wildsidectl))
+    out = Outcome()
+    tmpdir = tempfile.mkdtemp(prefix="wsor-replay-")
+    try:
+        cases = find_cases(args.replay)
+        for d in cases:
+            with open(os.path.join(d, "expected.json")) as f:
+                exp = json.load(f)
+            with open(os.path.join(d, "config.conf")) as f:
+                conf = f.read()
+            case = dict(exp)
+            case["config"] = conf
+            case["accepted"] = []
+            label = os.path.relpath(d, args.replay) if d != args.replay else os.path.basename(d)
+            conf_path = os.path.join(d, "config.conf")
+            err = ws.load_error(conf_path)
+            if err is not None:
+                out.failed += len(exp["queries"])
+                out.load_rejects.append((label, "(whole config)", err.splitlines()[0]))
+                continue
+            evaluate_case(case, os.path.abspath(conf_path), ws, tmpdir, out, label)
+            links = exp.get("links", [])
+            accepted = [l for l in conf.splitlines() if l.strip() and not l.startswith("#")
+                        and not l.startswith("ip link ")]
+            for r in exp.get("rejected", []):
+                bad = os.path.join(tmpdir, "bad.conf")
+                with open(bad, "w") as f:
+                    f.write(wildside_conf(links, accepted[: r["after"]] + [r["line"]]))
+                out.reject_checked += 1
+                if ws.load_error(bad) is None:
+                    out.reject_accepts.append((label, r["line"], r["kernel_error"].splitlines()[-1]))
+        print("replayed %d cases from %s" % (len(cases), args.replay))
+        report(out, args)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    print("oracle: %d show mismatches, %d of %d kernel-refused lines accepted by wildside" %
+          (len(out.show_diffs), len(out.reject_accepts), out.reject_checked))
+    print("oracle: %d passed, %d failed" % (out.passed, out.failed))
+    bad = out.failed or out.show_diffs or out.load_rejects or (args.strict_reject and out.reject_accepts)
+    return 1 if bad else 0
+
+
+def mode_record(args):
+    """Turns a hand-written config (wildside syntax) plus queries into a kernel-answered case."""
+    src_conf, src_queries, outdir = args.record
+    links, cmds = [], []
+    with open(src_conf) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"ip link add (\S+) type dummy$", line)
+            if m:
+                links.append(m.group(1))
+                continue
+            if re.match(r"ip link set \S+ up$", line):
+                continue
+            cmds.append(line)
+    with open(src_queries) as f:
+        qargs = [re.sub(r"^ip route get ", "", l.strip()) for l in f if l.strip() and not l.startswith("#")]
+    cfg = Config(0, links)
+    tmpdir = tempfile.mkdtemp(prefix="wsor-rec-")
+    try:
+        kns, results = kernel_apply(links, cmds, tmpdir)
+        try:
+            kans = kns.query(qargs)
+            kfib = kns.query(qargs, fibmatch=True)
+            krules = kns.show("rule", "show")
+            kroutes = kns.show("-4", "route", "show", "table", "all")
+        finally:
+            kns.close()
+    finally:
+        _cleanup_all()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    case = make_case(cfg, cmds, results, qargs, kans, [fib_candidates(f, q) for f, q in zip(kfib, qargs)],
+                     krules, kroutes, "record")
+    case["config"] = wildside_conf(links, case["accepted"], "recorded from the kernel from %s"
+                                   % os.path.basename(src_conf))
+    case["meta"]["source"] = os.path.basename(src_conf)
+    write_case(outdir, case)
+    for r in case["rejected"]:
+        print("kernel refused: %s (%s)" % (r["line"], r["kernel_error"].splitlines()[-1]))
+    for q, a in zip(case["queries"], case["answers"]):
+        print("%s\n    %s" % (q, fmt(a)))
+    print("recorded %d queries into %s" % (len(qargs), outdir))
+    return 0
+
+
+def mode_show_config(args):
+    cfg = generate_config(args.seed, args.first)
+    print("\n".join(wildside_conf(cfg.links, cfg.cmds).splitlines()))
+    print("# queries")
+    for q in generate_queries(args.seed, cfg, args.queries):
+        print("ip route get " + q)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--wildsidectl", default="build/wildsidectl")
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--configs", type=int, default=20)
+    ap.add_argument("--first", type=int, default=0, help="index of the first configuration")
+    ap.add_argument("--queries", type=int, default=300, help="queries per configuration")
+    ap.add_argument("--keep", metavar="DIR", help="write a reproducer per failing configuration into DIR")
+    ap.add_argument("--replay", metavar="DIR", help="replay saved reproducers (no kernel needed)")
+    ap.add_argument("--record", nargs=3, metavar=("CONF", "QUERIES", "OUTDIR"),
+                    help="record the kernel's answers for a hand-written config into a case directory")
+    ap.add_argument("--minimize", type=int, default=0, metavar="N",
+                    help="delta-debug one example of each of the N most frequent classes")
+    ap.add_argument("--minimize-seconds", type=float, default=60.0)
+    ap.add_argument("--max-report", type=int, default=100)
+    ap.add_argument("--require-wildside", action="store_true", help="fail (exit 2) when wildsidectl is missing")
+    ap.add_argument("--strict-reject", action="store_true",
+                    help="also fail when wildside accepts a line that the kernel refused")
+    ap.add_argument("--print-config", action="store_true", help="print config --first and its queries, then exit")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if args.print_config:
+        return mode_show_config(args)
+    if args.replay:
+        return mode_replay(args)
+    if os.geteuid() != 0:
+        print("oracle: needs root (network namespaces): SKIPPED")
+        print("oracle: 0 passed, 0 failed")
+        return 0
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGHUP, _on_signal)
+    try:
+        if args.record:
+            return mode_record(args)
+        return mode_oracle(args)
+    except KeyboardInterrupt:
+        _cleanup_all()
+        print("oracle: interrupted")
+        return 130
+    finally:
+        _cleanup_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
