@@ -78,6 +78,7 @@ ws::Status apply_rule(Model& m, std::string_view verb, ws::Tokens& t, const sel:
         m.rule_flush(ctx.family);
         return {};
     }
+    if (t.done() && verb == "add") return make_error(Errc::kInvalid, "\"ip rule add\" requires arguments.");
     auto req = parse_rule(t, ctx);
     if (!req) return req.error();
     if (verb == "add") return m.rule_add(ctx.family, std::move(*req));

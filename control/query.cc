@@ -39,12 +39,19 @@ QueryOutput rule_show(const Model& m, ws::Family f, const QueryOptions& opt) {
     return q;
 }
 
-// Tables in the kernel's dump order: hash buckets by id % 256, newest first within a bucket
-// is approximated by ascending id within a bucket.
+// Tables in the kernel's dump order: hash buckets by id % 256 (FIB_TABLE_HASHSZ), and within
+// a bucket the newest table first (hlist_add_head).
 std::vector<uint32_t> dump_order(const FamilyModel& fm) {
     std::vector<uint32_t> ids;
     for (const auto& [id, t] : fm.tables) ids.push_back(id);
-    std::stable_sort(ids.begin(), ids.end(), [](uint32_t a, uint32_t b) { return (a & 255) < (b & 255); });
+    auto seq = [&](uint32_t id) {
+        auto it = fm.created.find(id);
+        return it == fm.created.end() ? uint64_t(0) : it->second;
+    };
+    std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) {
+        if ((a & 255) != (b & 255)) return (a & 255) < (b & 255);
+        return seq(a) > seq(b);
+    });
     return ids;
 }
 
@@ -84,6 +91,12 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     auto req = parse_route_get(t, ctx);
     if (!req) return fail(255, "Error: " + req.error().message);
     if (f == ws::Family::kInet6) return fail(2, "Error: IPv6 lookups are not supported yet");
+    if (req->ipproto && *req->ipproto != 6 && *req->ipproto != 17 && !(*req->ipproto == 1 && f == ws::Family::kInet)) {
+        // rtm_getroute_parse_ip_proto(): only TCP, UDP and ICMP can be asked for.
+        QueryOutput q = fail(2, "Error: Unsupported ip proto.");
+        q.err_text = "Unsupported ip proto.";
+        return q;
+    }
     sel::FlowKey k;
     k.daddr = req->dst;
     k.saddr = req->from ? *req->from : ws::InetAddr::zero(f);
@@ -104,6 +117,7 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     echo.from = k.saddr;
     echo.mark = req->mark;
     echo.uid = k.uid;
+    echo.has_uid = req->uid.has_value();
     dp::RouteDecision d;
     if (req->iif) {
         const dp::Link* l = routing.ifs.find(*req->iif);
@@ -111,6 +125,8 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
         k.iif = l->ifindex;
         echo.input = true;
         echo.iif = l->name;
+        // The kernel builds a fake packet and dissects it: only TCP and UDP carry ports.
+        if (k.proto != 6 && k.proto != 17) k.sport = k.dport = 0;
         d = dp::route_input(routing, k);
     } else {
         d = dp::route_output(routing, k);

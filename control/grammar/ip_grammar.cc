@@ -239,6 +239,10 @@ ws::Result<RouteRequest> parse_route(ws::Tokens& t, const sel::ParseContext& ctx
         }
     }
     if (!dst_ok) return make_error(Errc::kInvalid, "missing route destination");
+    // iproute2: local, broadcast, nat and anycast routes go to table local unless told.
+    if (!req.has_table && (r.type == dp::RouteType::kLocal || r.type == dp::RouteType::kBroadcast ||
+                           r.type == dp::RouteType::kNat || r.type == dp::RouteType::kAnycast))
+        r.table = dp::kTableLocal;
     if (single_given || single.flags) {
         if (nhs_ok) return make_error(Errc::kInvalid, "a nexthop list and a single via/dev together");
         r.nh.insert(r.nh.begin(), single);

@@ -237,7 +237,7 @@ std::string format_route_get(const dp::RouteDecision& d, const RouteGetEcho& q, 
     if (!q.input && !d.saddr.is_zero() && !(q.has_from && d.saddr == q.from)) out += "src " + d.saddr.format() + " ";
     if (d.cache_flags & dp::kRtcfMulticast) out += "rt_offload_failed ";
     if (q.mark) out += "mark " + mark_text(q.mark) + " ";
-    if (!q.input) out += "uid " + std::to_string(q.uid) + " ";
+    if (!q.input || q.has_uid) out += "uid " + std::to_string(q.uid) + " ";
     out += "\n    cache ";
     if (d.cache_flags) out += "<" + cache_flags_list(d.cache_flags, false) + "> ";
     if (q.input) out += "iif " + q.iif + " ";
@@ -252,13 +252,14 @@ std::string route_get_json(const dp::RouteDecision& d, const RouteGetEcho& q, co
     if (d.tos) o.str("tos", pc.names->dsfield_name(d.tos));
     if (d.gateway.valid()) o.str("gateway", d.gateway.format());
     o.str("dev", pc.dev_name(d.dev));
-    if (d.has_table && d.table) o.str("table", pc.names->table_name(d.table));
+    // Always present (the contract adds it to iproute2's keys); "unspec" when no table decided.
+    o.str("table", pc.names->table_name(d.has_table ? d.table : 0));
     if (!q.input && !d.saddr.is_zero() && !(q.has_from && d.saddr == q.from)) o.str("prefsrc", d.saddr.format());
     ws::JsonArray flags;
     if (d.cache_flags & dp::kRtcfMulticast) flags.str("rt_offload_failed");
     o.raw("flags", flags.text());
     if (q.mark) o.num("mark", q.mark);
-    if (!q.input) o.num("uid", q.uid);
+    if (!q.input || q.has_uid) o.num("uid", q.uid);
     o.raw("cache", cache_flags_list(d.cache_flags, true));
     if (q.input) o.str("iif", q.iif);
     if (d.has_table && d.table) o.num("priority", d.rule_priority);

@@ -39,6 +39,7 @@ struct RouteGetEcho {
     std::string iif;
     uint32_t mark = 0;
     uint32_t uid = 0;
+    bool has_uid = false;  // input lookups print the uid only when one was given
 };
 std::string format_route_get(const dp::RouteDecision& d, const RouteGetEcho& q, const PrintContext& pc);
 std::string route_get_json(const dp::RouteDecision& d, const RouteGetEcho& q, const PrintContext& pc);

@@ -44,6 +44,7 @@ struct FamilyModel {
     std::vector<dp::Rule> rules;
     std::map<uint32_t, RouteTable> tables;
     std::set<uint32_t> existing_tables;  // tables once created (fib_new_table), even if empty now
+    std::map<uint32_t, uint64_t> created;  // table id -> creation sequence (the dump order)
     bool custom_rules = false;
     bool custom_local_routes = false;
 
@@ -54,8 +55,12 @@ struct FamilyModel {
         auto it = tables.find(rules[i].table);
         return it == tables.end() ? nullptr : &it->second;
     }
+    const RouteTable* table_by_id(uint32_t id) const {
+        auto it = tables.find(id);
+        return it == tables.end() ? nullptr : &it->second;
+    }
     RouteTable& table(uint32_t id) {
-        existing_tables.insert(id);
+        if (existing_tables.insert(id).second) created.emplace(id, created.size());
         return tables[id];
     }
     void resolve_gotos();

@@ -31,7 +31,7 @@ ws::Status Model::rule_add(ws::Family f, RuleRequest req) {
         // fib_empty_table(): the lowest table id that does not exist yet.
         uint32_t id = 1;
         while (fm.existing_tables.count(id)) ++id;
-        fm.existing_tables.insert(id);
+        fm.table(id);
         r.table = id;
     }
     if (r.action == dp::RuleAction::kGoto && r.goto_target <= r.priority)

@@ -115,7 +115,7 @@ size_t Fib::memory_bytes() const {
 }
 
 std::string Fib::describe() const {
-    return "fib table " + std::to_string(id_) + ": " + std::to_string(nodes_.size()) + " prefixes, " +
+    return std::string("fib ") + ws::family_name(family_) + " table " + std::to_string(id_) + ": " + std::to_string(nodes_.size()) + " prefixes, " +
            std::to_string(routes_.size()) + " routes, stride " + std::to_string(stride0_) + "-8-8, " +
            std::to_string(chunks_.size() / 256) + " chunks, " + std::to_string(memory_bytes() / 1024) + " KiB";
 }

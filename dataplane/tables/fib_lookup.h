@@ -13,6 +13,7 @@
 // Semantics: reference §1.6 and §2.4, in that pseudo-code's order.
 #include <cerrno>
 #include <cstdint>
+#include <span>
 
 #include "dataplane/tables/interfaces.h"
 #include "dataplane/tables/route.h"
@@ -34,42 +35,89 @@ enum LookupFlags : uint32_t {
     kLookupIgnoreLinkstate = 1,  // FIB_LOOKUP_IGNORE_LINKSTATE (gateway validation)
 };
 
+// Checks one prefix's aliases in order (fib_table_lookup's inner loop). Returns true when they
+// decide: a usable nexthop (error 0), an error route, or `throw` (EAGAIN).
+inline bool check_aliases(std::span<const Route> aliases, uint8_t prefixlen, const sel::FlowKey& k, uint32_t flags,
+                          FibResult& res) {
+    const bool v6 = k.daddr.is_v6();
+    for (const Route& r : aliases) {
+        if (r.tos && (v6 || r.tos != (k.tos & 0x1c))) continue;
+        if (r.scope < k.scope) continue;
+        const auto& info = route_type_info(r.type);
+        if (info.disposition == Disposition::kError || info.disposition == Disposition::kThrow) {
+            res.error = info.error;
+            res.route = &r;
+            res.prefixlen = prefixlen;
+            return true;
+        }
+        for (uint32_t i = 0; i < r.nh.size(); ++i) {
+            const Nexthop& nh = r.nh[i];
+            if (!(flags & kLookupIgnoreLinkstate) && (nh.flags & kNhDead)) continue;
+            if (k.oif && k.oif != nh.ifindex) continue;
+            res.error = 0;
+            res.route = &r;
+            res.nh_index = i;
+            res.prefixlen = prefixlen;
+            return true;
+        }
+    }
+    return false;
+}
+
 // The table's decision for a flow, or EAGAIN when it has none (no match, or `throw`).
 template <class Table>
 FibResult table_lookup(const Table& t, const sel::FlowKey& k, uint32_t flags) {
     FibResult res;
     res.error = EAGAIN;
-    const bool v6 = k.daddr.is_v6();
-    for (auto h = t.first(k.daddr); t.valid(h); h = t.next(k.daddr, h)) {
-        for (const Route& r : t.routes(h)) {
-            if (r.tos && (v6 || r.tos != (k.tos & 0x1c))) continue;
-            if (r.scope < k.scope) continue;
-            const auto& info = route_type_info(r.type);
-            if (info.disposition == Disposition::kError || info.disposition == Disposition::kThrow) {
-                res.error = info.error;
-                res.route = &r;
-                res.prefixlen = t.prefixlen(h);
-                return res;
-            }
-            for (uint32_t i = 0; i < r.nh.size(); ++i) {
-                const Nexthop& nh = r.nh[i];
-                if (!(flags & kLookupIgnoreLinkstate) && (nh.flags & kNhDead)) continue;
-                if (k.oif && k.oif != nh.ifindex) continue;
-                res.error = 0;
-                res.route = &r;
-                res.nh_index = i;
-                res.prefixlen = t.prefixlen(h);
-                return res;
-            }
-        }
-    }
+    for (auto h = t.first(k.daddr); t.valid(h); h = t.next(k.daddr, h))
+        if (check_aliases(t.routes(h), t.prefixlen(h), k, flags, res)) return res;
+    res.error = EAGAIN;
     return res;
 }
 
-// The rule walk. RuleSet: size(), rule(i), table_of(i) -> const Table* (nullptr: no such table).
+// Lookup in the local and main tables as one trie: what IPv4 does while no rule was ever added
+// (fib_has_custom_rules is false and the kernel keeps local merged into main). Prefixes of
+// both tables are visited longest first, local's aliases before main's at equal length.
+template <class Table>
+FibResult merged_lookup(const Table* local, const Table* main, const sel::FlowKey& k, uint32_t flags) {
+    FibResult res;
+    res.error = EAGAIN;
+    auto hl = local ? local->first(k.daddr) : typename Table::Handle{};
+    auto hm = main ? main->first(k.daddr) : typename Table::Handle{};
+    bool vl = local && local->valid(hl), vm = main && main->valid(hm);
+    while (vl || vm) {
+        if (vl && (!vm || local->prefixlen(hl) >= main->prefixlen(hm))) {
+            if (check_aliases(local->routes(hl), local->prefixlen(hl), k, flags, res)) return res;
+            hl = local->next(k.daddr, hl);
+            vl = local->valid(hl);
+        } else {
+            if (check_aliases(main->routes(hm), main->prefixlen(hm), k, flags, res)) return res;
+            hm = main->next(k.daddr, hm);
+            vm = main->valid(hm);
+        }
+    }
+    res.error = EAGAIN;
+    return res;
+}
+
+// The rule walk. RuleSet: size(), rule(i), table_of(i) -> const Table* (nullptr: no such
+// table), table_by_id(id), and the flag custom_rules.
 template <class RuleSet>
 FibResult fib_lookup(const RuleSet& rules, const Interfaces& ifs, const sel::FlowKey& k, uint32_t flags) {
     FibResult res;
+    if (!rules.custom_rules && k.daddr.is_v4()) {
+        // The kernel's inline fib_lookup(): merged local+main, then default.
+        res = merged_lookup(rules.table_by_id(kTableLocal), rules.table_by_id(kTableMain), k, flags);
+        res.table = kTableMain;
+        res.rule_priority = 32766;
+        if (res.error == EAGAIN) {
+            if (const auto* d = rules.table_by_id(kTableDefault)) res = table_lookup(*d, k, flags);
+            res.table = kTableDefault;
+            res.rule_priority = 32767;
+        }
+        if (res.error == EAGAIN) res.error = ENETUNREACH;
+        return res;
+    }
     const size_t n = rules.size();
     for (size_t i = 0; i < n; ++i) {
     jumped:

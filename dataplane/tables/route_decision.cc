@@ -59,12 +59,9 @@ RouteDecision make_output(const Routing& r, const sel::FlowKey& k, const FibResu
         return d;
     }
     bool drop_fi = false;
+    // 0.0.0.0/8 destinations are routable on current kernels (no zeronet check here).
     if (k.daddr.is_lbcast()) type = RouteType::kBroadcast;
     else if (k.daddr.is_multicast()) type = RouteType::kMulticast;
-    else if (k.daddr.is_zeronet()) {
-        d.error = EINVAL;
-        return d;
-    }
     if (is_local_dev(ifs, dev_out)) flags |= kRtcfLocal;
     if (type == RouteType::kBroadcast) {
         flags |= kRtcfBroadcast | kRtcfLocal;

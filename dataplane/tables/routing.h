@@ -23,6 +23,7 @@ struct FamilyRouting {
     const Rule& rule(size_t i) const { return rules[i]; }
     const Fib* table_of(size_t i) const { return rule_tables[i]; }
 
+    const Fib* table_by_id(uint32_t id) const { return table(id); }
     const Fib* table(uint32_t id) const {
         auto it = tables.find(id);
         return it == tables.end() ? nullptr : it->second.get();

@@ -1,0 +1,63 @@
+# wildside — the two set-up commands are `make demo` and `make test`.
+# Both install missing Debian packages (scripts/setup.sh), configure and build with meson/ninja.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+PYTHON     ?= /usr/bin/python3
+ORACLE_SEED ?= 1
+FUZZ_SECONDS ?= 30
+
+.PHONY: all setup build build-asan build-fuzz test unit asan oracle fuzz demo bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: setup $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer: any report fails.
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) --buildtype=debugoptimized -Dbench=false \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all
+
+build-asan: setup $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+
+$(BUILD_FUZZ)/build.ninja:
+	CXX=clang++-16 CC=clang-16 meson setup $(BUILD_FUZZ) --buildtype=debugoptimized -Dfuzz=true -Dtests=false -Dbench=false
+
+build-fuzz: setup $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ)
+
+unit: build
+	meson test -C $(BUILD) --print-errorlogs
+
+asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(BUILD_ASAN) --print-errorlogs
+
+oracle: build
+	$(PYTHON) tests/oracle/route_oracle.py --replay tests/oracle/regress --wildsidectl $(BUILD)/wildsidectl
+	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --queries 300
+
+fuzz: build-fuzz
+	mkdir -p $(BUILD_FUZZ)/corpus
+	$(BUILD_FUZZ)/tests/command_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  $(BUILD_FUZZ)/corpus tests/fuzz/corpus
+
+test: unit asan oracle fuzz
+	@echo "make test: all suites passed"
+
+demo: build
+	bash scripts/demo.sh $(BUILD)
+
+bench: build
+	bash perf/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
