@@ -245,7 +245,7 @@ ws::Result<RouteRequest> parse_route(ws::Tokens& t, const sel::ParseContext& ctx
         r.table = dp::kTableLocal;
     if (single_given || single.flags) {
         if (nhs_ok) return make_error(Errc::kInvalid, "a nexthop list and a single via/dev together");
-        r.nh.insert(r.nh.begin(), single);
+        r.nh.push_front(single);
         req.nh_dev.insert(req.nh_dev.begin(), single_dev);
     }
     if (!scope_ok) {

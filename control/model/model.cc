@@ -111,6 +111,7 @@ ws::Status Model::link_add(LinkSpec spec) {
     ifs.links.push_back(l);
     specs.push_back(std::move(spec));
     reattach_rules();
+    invalidate_lookups();
     return {};
 }
 
@@ -119,6 +120,7 @@ ws::Status Model::link_set_up(const std::string& name, bool up) {
     if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
     if (l->up == up) return {};
     l->up = up;
+    invalidate_lookups();
     if (!up) {
         sync_down(l->ifindex);
         return {};
@@ -148,6 +150,7 @@ ws::Status Model::link_set_group(const std::string& name, uint32_t group) {
     dp::Link* l = link_mut(name);
     if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
     l->group = group;
+    invalidate_lookups();
     return {};
 }
 
@@ -254,6 +257,7 @@ ws::Status Model::addr_add(const std::string& dev, dp::IfAddr a) {
     }
     size_t pos = a.secondary || a.local.is_v6() ? l->addrs.size() : last_primary;
     l->addrs.insert(l->addrs.begin() + long(pos), a);
+    invalidate_lookups();
     const dp::Link copy = *l;
     add_ifaddr_routes(copy, a);
     return {};
@@ -281,6 +285,7 @@ ws::Status Model::addr_del(const std::string& dev, const ws::InetAddr& local, ui
         }
         const dp::Link copy = *l;
         for (const auto& g : gone) del_ifaddr_routes(copy, g);
+        invalidate_lookups();
         return {};
     }
     return make_error(Errc::kNotFound, "RTNETLINK answers: Cannot assign requested address");

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/names.h"
@@ -131,6 +132,30 @@ public:
     const dp::Link* link(const std::string& name) const { return ifs.find(name); }
 
 private:
+    // Gateway validation answers, by (family, gateway, oif, table, flow scope). Only rules,
+    // links, addresses and routes of link or host scope can change an answer (the lookup skips
+    // narrower-scoped aliases, error routes included), so only those clear it: a million routes
+    // via one gateway are validated with one lookup.
+    struct GatewayKey {
+        ws::InetAddr gw;
+        uint32_t oif = 0;
+        uint32_t table = 0;
+        uint8_t scope = 0;
+        bool operator==(const GatewayKey&) const = default;
+    };
+    struct GatewayKeyHash {
+        size_t operator()(const GatewayKey& k) const noexcept {
+            return PrefixHash()(ws::InetPrefix{k.gw, k.scope}) ^ (size_t(k.oif) << 40) ^ (size_t(k.table) * 0x9e3779b97f4a7c15ull);
+        }
+    };
+    struct GatewayAnswer {
+        bool ok = false;
+        uint8_t scope = 0;
+        uint32_t ifindex = 0;
+    };
+    std::unordered_map<GatewayKey, GatewayAnswer, GatewayKeyHash> gateway_cache_;
+    void invalidate_lookups() { gateway_cache_.clear(); }
+
     dp::Link* link_mut(const std::string& name);
     ws::Status resolve_nexthops(ws::Family f, RouteRequest& req);
     ws::Status check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh);

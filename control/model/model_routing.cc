@@ -41,6 +41,7 @@ ws::Status Model::rule_add(ws::Family f, RuleRequest req) {
     auto pos = std::find_if(fm.rules.begin(), fm.rules.end(), [&](const dp::Rule& o) { return o.priority > r.priority; });
     fm.rules.insert(pos, std::move(r));
     fm.custom_rules = true;
+    invalidate_lookups();
     fm.resolve_gotos();
     reattach_rules();
     return {};
@@ -52,6 +53,7 @@ ws::Status Model::rule_del(ws::Family f, const RuleRequest& req) {
         if (!rule_matches_request(*it, req)) continue;
         fm.rules.erase(it);
         fm.resolve_gotos();
+        invalidate_lookups();
         return {};
     }
     return kernel_error("RTNETLINK answers: No such file or directory", Errc::kNotFound);
@@ -61,6 +63,7 @@ void Model::rule_flush(ws::Family f) {
     FamilyModel& fm = family(f);
     std::erase_if(fm.rules, [](const dp::Rule& r) { return r.priority != 0; });
     fm.resolve_gotos();
+    invalidate_lookups();
 }
 
 bool Model::is_local_address(ws::Family f, const ws::InetAddr& a, uint32_t table) const {
@@ -86,25 +89,33 @@ ws::Status Model::check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh) {
         nh.scope = kScopeLink;
         return {};
     }
-    sel::FlowKey k;
-    k.daddr = nh.gw;
-    k.scope = std::max<uint8_t>(uint8_t(r.scope + 1), kScopeLink);
-    k.oif = nh.ifindex;
-    k.iif = sel::kLoopbackIfindex;
-    FamilyModel& fm = family(f);
-    dp::FibResult res;
-    res.error = ENETUNREACH;
-    if (r.table != dp::kTableMain) {
-        auto it = fm.tables.find(r.table);
-        if (it != fm.tables.end()) res = dp::table_lookup(it->second, k, dp::kLookupIgnoreLinkstate);
+    const uint8_t scope = std::max<uint8_t>(uint8_t(r.scope + 1), kScopeLink);
+    const GatewayKey key{nh.gw, nh.ifindex, r.table, scope};
+    auto cached = gateway_cache_.find(key);
+    if (cached == gateway_cache_.end()) {
+        sel::FlowKey k;
+        k.daddr = nh.gw;
+        k.scope = scope;
+        k.oif = nh.ifindex;
+        k.iif = sel::kLoopbackIfindex;
+        FamilyModel& fm = family(f);
+        dp::FibResult res;
+        res.error = ENETUNREACH;
+        if (r.table != dp::kTableMain) {
+            if (const RouteTable* t = fm.table_by_id(r.table)) res = dp::table_lookup(*t, k, dp::kLookupIgnoreLinkstate);
+        }
+        if (!res.ok()) res = dp::fib_lookup(fm, ifs, k, dp::kLookupIgnoreLinkstate);
+        GatewayAnswer ans;
+        ans.ok = res.ok() && (res.route->type == dp::RouteType::kUnicast || res.route->type == dp::RouteType::kLocal);
+        if (ans.ok) {
+            ans.scope = res.route->scope;
+            ans.ifindex = res.route->nh[res.nh_index].ifindex;
+        }
+        cached = gateway_cache_.emplace(key, ans).first;
     }
-    if (!res.ok()) res = dp::fib_lookup(fm, ifs, k, dp::kLookupIgnoreLinkstate);
-    if (!res.ok()) return kernel_error("Error: Nexthop has invalid gateway.");
-    if (res.route->type != dp::RouteType::kUnicast && res.route->type != dp::RouteType::kLocal)
-        return kernel_error("Error: Nexthop has invalid gateway.");
-    const dp::Nexthop& via = res.route->nh[res.nh_index];
-    nh.scope = res.route->scope;
-    nh.ifindex = via.ifindex;
+    if (!cached->second.ok) return kernel_error("Error: Nexthop has invalid gateway.");
+    nh.scope = cached->second.scope;
+    nh.ifindex = cached->second.ifindex;
     const dp::Link* dev = ifs.find(nh.ifindex);
     if (!dev || !dev->up) return kernel_error("RTNETLINK answers: Network is down");
     return {};
@@ -162,6 +173,7 @@ ws::Status Model::route_modify(ws::Family f, RouteRequest req, InsertMode mode) 
             return kernel_error("Error: Invalid prefsrc address.");
     }
     const bool local = r.type == dp::RouteType::kLocal;
+    if (r.scope >= kScopeLink) invalidate_lookups();
     FamilyModel& fm = family(f);
     auto st = fm.table(r.table).insert(std::move(req.route), mode);
     if (!st) return kernel_error("RTNETLINK answers: File exists", Errc::kExists);
@@ -186,6 +198,7 @@ ws::Status Model::route_del(ws::Family f, RouteRequest req) {
     if (it == fm.tables.end()) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
     auto st = it->second.remove(r);
     if (!st) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
+    invalidate_lookups();  // the deleted alias's scope is not known here
     return {};
 }
 
@@ -198,6 +211,7 @@ ws::Status Model::route_flush(ws::Family f, const RouteFlushFilter& flt) {
         dev = l->ifindex;
     }
     uint32_t only = flt.table ? *flt.table : dp::kTableMain;
+    invalidate_lookups();
     for (auto& [id, t] : fm.tables) {
         if (only != kTableAll && id != only) continue;
         t.remove_if([&](const dp::Route& r) {

@@ -109,7 +109,7 @@ void Fib::lpm_bulk_v4(const uint32_t* addrs, Handle* out, unsigned n) const {
 
 size_t Fib::memory_bytes() const {
     size_t nh = 0;
-    for (const auto& r : routes_) nh += r.nh.capacity() * sizeof(Nexthop);
+    for (const auto& r : routes_) nh += r.nh.heap_bytes();
     return root_.capacity() * 4 + chunks_.capacity() * 4 + nodes_.capacity() * sizeof(Node) +
            routes_.capacity() * sizeof(Route) + nh;
 }

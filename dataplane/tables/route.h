@@ -31,6 +31,63 @@ struct Nexthop {
     }
 };
 
+// NexthopList — a route's nexthops, contiguous; the common single nexthop lives inline, so a
+// million single-path routes cost no allocation each (std::vector would cost one per route).
+class NexthopList {
+public:
+    NexthopList() = default;
+    NexthopList(const NexthopList& o) { *this = o; }
+    NexthopList& operator=(const NexthopList& o) {
+        n_ = o.n_;
+        one_ = o.one_;
+        more_ = o.more_;
+        return *this;
+    }
+    NexthopList(NexthopList&&) noexcept = default;
+    NexthopList& operator=(NexthopList&&) noexcept = default;
+
+    size_t size() const { return n_; }
+    bool empty() const { return n_ == 0; }
+    Nexthop* data() { return n_ <= 1 ? &one_ : more_.data(); }
+    const Nexthop* data() const { return n_ <= 1 ? &one_ : more_.data(); }
+    Nexthop& operator[](size_t i) { return data()[i]; }
+    const Nexthop& operator[](size_t i) const { return data()[i]; }
+    Nexthop* begin() { return data(); }
+    Nexthop* end() { return data() + n_; }
+    const Nexthop* begin() const { return data(); }
+    const Nexthop* end() const { return data() + n_; }
+    void push_back(const Nexthop& nh) {
+        if (n_ == 0) {
+            one_ = nh;
+        } else {
+            if (n_ == 1) more_.assign(1, one_);
+            more_.push_back(nh);
+        }
+        ++n_;
+    }
+    void push_front(const Nexthop& nh) {
+        if (n_ == 0) {
+            push_back(nh);
+            return;
+        }
+        if (n_ == 1) more_.assign(1, one_);
+        more_.insert(more_.begin(), nh);
+        ++n_;
+    }
+    size_t heap_bytes() const { return more_.capacity() * sizeof(Nexthop); }
+    bool operator==(const NexthopList& o) const {
+        if (n_ != o.n_) return false;
+        for (size_t i = 0; i < n_; ++i)
+            if (!((*this)[i] == o[i])) return false;
+        return true;
+    }
+
+private:
+    uint32_t n_ = 0;
+    Nexthop one_;
+    std::vector<Nexthop> more_;  // all of them once there are two or more
+};
+
 struct Route {
     ws::InetPrefix dst;
     uint32_t table = 254;
@@ -41,7 +98,7 @@ struct Route {
     uint8_t protocol = 3;      // boot, iproute2's default
     bool multipath = false;    // given as a `nexthop` list: printed as one
     ws::InetAddr prefsrc;      // `src`; family kNone when unset
-    std::vector<Nexthop> nh;   // empty for error and throw routes
+    NexthopList nh;            // empty for error and throw routes
 
     bool is_error() const { return route_type_info(type).disposition == Disposition::kError; }
 };
