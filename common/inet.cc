@@ -62,8 +62,7 @@ std::string InetAddr::format() const {
     return buf;
 }
 
-bool InetPrefix::contains(const InetAddr& a) const {
-    if (a.family != addr.family) return false;
+bool InetPrefix::contains_slow(const InetAddr& a) const {
     unsigned full = len / 8, rem = len % 8;
     if (std::memcmp(a.b.data(), addr.b.data(), full) != 0) return false;
     if (rem == 0) return true;

@@ -81,7 +81,15 @@ struct InetPrefix {
     uint8_t len = 0;
 
     static InetPrefix host(const InetAddr& a) { return {a, uint8_t(a.bits())}; }
-    bool contains(const InetAddr& a) const;
+    // Compares the first len bits only, so host bits in the prefix are ignored.
+    bool contains(const InetAddr& a) const {
+        if (a.family != addr.family) return false;
+        if (a.family == Family::kInet) {
+            const uint32_t mask = len ? ~uint32_t(0) << (32 - len) : 0;
+            return ((a.v4() ^ addr.v4()) & mask) == 0;
+        }
+        return contains_slow(a);
+    }
     // The prefix with every bit past len cleared.
     InetPrefix masked() const;
     bool has_host_bits() const { return !(masked().addr == addr); }
@@ -90,6 +98,8 @@ struct InetPrefix {
     std::string format(bool default_word = false) const;
     // Parses "A[/len]"; "default", "all" and "any" are the zero prefix of family f.
     static Result<InetPrefix> parse(std::string_view s, Family f = Family::kNone);
+
+    bool contains_slow(const InetAddr& a) const;
 
     friend bool operator==(const InetPrefix& x, const InetPrefix& y) {
         return x.len == y.len && x.addr == y.addr;

@@ -140,6 +140,12 @@ ws::Status apply_command(Model& m, std::string_view line) {
 
 ws::Status apply_batch(Model& m, const std::vector<ScriptLine>& lines, const std::string& file) {
     Model work = m;
+    // A large batch is mostly routes: size the main tables once instead of rehashing all along.
+    if (lines.size() > 4096) {
+        size_t routes = 0;
+        for (const auto& l : lines) routes += l.text.compare(0, 9, "ip route ") == 0;
+        for (auto f : {ws::Family::kInet, ws::Family::kInet6}) work.family(f).table(dp::kTableMain).reserve(routes);
+    }
     for (const auto& l : lines) {
         auto st = apply_command(work, l.text);
         if (!st) {

@@ -10,7 +10,7 @@ struct From : PrefixSelector<From> {
     static constexpr std::string_view kJsonKey = "src";
     bool matches(const FlowKey& k) const {
         if (prefix.addr.is_v6() && k.saddr.is_zero()) return false;
-        return prefix.masked().contains(k.saddr);
+        return prefix.contains(k.saddr);
     }
 };
 

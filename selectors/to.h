@@ -7,7 +7,7 @@ namespace sel {
 struct To : PrefixSelector<To> {
     static constexpr std::string_view kKeywords[] = {"to"};
     static constexpr std::string_view kJsonKey = "dst";
-    bool matches(const FlowKey& k) const { return prefix.masked().contains(k.daddr); }
+    bool matches(const FlowKey& k) const { return prefix.contains(k.daddr); }
 };
 
 }  // namespace sel

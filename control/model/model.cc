@@ -26,18 +26,29 @@ dp::Rule default_rule(uint32_t pref, uint32_t table) {
 
 }  // namespace
 
-bool rule_identical(const dp::Rule& a, const dp::Rule& b) {
-    return a.priority == b.priority && a.action == b.action && a.table == b.table &&
-           a.goto_target == b.goto_target && a.invert == b.invert && a.sel == b.sel &&
-           a.suppress_prefixlen == b.suppress_prefixlen && a.suppress_ifgroup == b.suppress_ifgroup &&
-           a.protocol == b.protocol;
+bool rule_identical(const dp::Rule& r, const dp::Rule& n) {
+    // rule_exists(): the generic fields all equal (not `not`, not the goto target); the
+    // address family's compare() only looks at from/to/tos when the new rule has them.
+    if (r.action != n.action || r.table != n.table || r.priority != n.priority || r.protocol != n.protocol ||
+        r.suppress_prefixlen != n.suppress_prefixlen || r.suppress_ifgroup != n.suppress_ifgroup)
+        return false;
+    auto same = [&](const auto& a, const auto& b) { return a.has_value() == b.has_value() && (!a || *a == *b); };
+    const auto &rs = r.sel, &ns = n.sel;
+    if (!same(rs.get<sel::Iif>(), ns.get<sel::Iif>()) || !same(rs.get<sel::Oif>(), ns.get<sel::Oif>()) ||
+        !same(rs.get<sel::Fwmark>(), ns.get<sel::Fwmark>()) || !same(rs.get<sel::Uidrange>(), ns.get<sel::Uidrange>()) ||
+        !same(rs.get<sel::IpProto>(), ns.get<sel::IpProto>()) || !same(rs.get<sel::Sport>(), ns.get<sel::Sport>()) ||
+        !same(rs.get<sel::Dport>(), ns.get<sel::Dport>()))
+        return false;
+    auto given_same = [&](const auto& have, const auto& want) { return !want || (have && *have == *want); };
+    return given_same(rs.get<sel::From>(), ns.get<sel::From>()) && given_same(rs.get<sel::To>(), ns.get<sel::To>()) &&
+           given_same(rs.get<sel::Tos>(), ns.get<sel::Tos>());
 }
 
 // rule_find(): every attribute given in the request must match; the rest are wildcards.
 bool rule_matches_request(const dp::Rule& r, const RuleRequest& req) {
     const dp::Rule& w = req.rule;
     if (req.has_action && r.action != w.action) return false;
-    if (req.has_table && r.table != w.table) return false;
+    if (req.has_table && w.table && r.table != w.table) return false;  // table 0 is any
     if (req.has_priority && r.priority != w.priority) return false;
     if (w.action == dp::RuleAction::kGoto && req.has_action && r.goto_target != w.goto_target) return false;
     if (w.suppress_prefixlen != -1 && r.suppress_prefixlen != w.suppress_prefixlen) return false;

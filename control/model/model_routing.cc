@@ -68,11 +68,14 @@ void Model::rule_flush(ws::Family f) {
 
 bool Model::is_local_address(ws::Family f, const ws::InetAddr& a, uint32_t table) const {
     const FamilyModel& fm = family(f);
-    auto it = fm.tables.find(table);
-    if (it == fm.tables.end()) return false;
     sel::FlowKey k;
     k.daddr = a;
-    dp::FibResult res = dp::table_lookup(it->second, k, 0);
+    dp::FibResult res;
+    if (table == dp::kTableLocal) {
+        res = dp::local_table_lookup(fm, k);
+    } else if (const RouteTable* t = fm.table_by_id(table)) {
+        res = dp::table_lookup(*t, k, 0);
+    }
     return res.ok() && res.route->type == dp::RouteType::kLocal;
 }
 

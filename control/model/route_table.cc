@@ -135,11 +135,10 @@ std::vector<const dp::Route*> RouteTable::sorted() const {
     return out;
 }
 
-std::vector<dp::Route> RouteTable::export_routes() const {
-    std::vector<dp::Route> out;
-    out.reserve(count_);
-    for (const auto& [p, v] : by_prefix_)
-        for (const auto& r : v) out.push_back(r);
+std::vector<std::span<const dp::Route>> RouteTable::groups() const {
+    std::vector<std::span<const dp::Route>> out;
+    out.reserve(by_prefix_.size());
+    for (const auto& [p, v] : by_prefix_) out.emplace_back(v.data(), v.size());
     return out;
 }
 

@@ -62,8 +62,10 @@ public:
     bool empty() const { return count_ == 0; }
     // Every alias, in `ip route show` order: ascending address, longer prefix first.
     std::vector<const dp::Route*> sorted() const;
-    // Every alias grouped by prefix (Fib::build's input).
-    std::vector<dp::Route> export_routes() const;
+    // One span per prefix over the aliases in Linux order (Fib::build_groups' input); valid
+    // until the table changes.
+    std::vector<std::span<const dp::Route>> groups() const;
+    void reserve(size_t prefixes) { by_prefix_.reserve(prefixes); }
 
 private:
     Handle probe(const ws::InetAddr& a, int from_len) const;

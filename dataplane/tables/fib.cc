@@ -1,7 +1,6 @@
 #include "dataplane/tables/fib.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace dp {
 
@@ -48,38 +47,61 @@ void Fib::insert(const ws::InetPrefix& p, uint32_t node) {
     }
 }
 
-Fib Fib::build(uint32_t id, ws::Family family, std::vector<Route> routes) {
+Fib Fib::build_groups(uint32_t id, ws::Family family, const std::vector<std::span<const Route>>& groups) {
     Fib f;
     f.id_ = id;
     f.family_ = family;
-    // Group boundaries: consecutive aliases with the same prefix form one node.
-    std::vector<std::pair<uint32_t, uint32_t>> groups;  // (first, count) into `routes`
-    for (uint32_t i = 0; i < routes.size();) {
-        uint32_t j = i + 1;
-        while (j < routes.size() && routes[j].dst == routes[i].dst) ++j;
-        groups.emplace_back(i, j - i);
-        i = j;
-    }
     f.stride0_ = groups.size() > kWideThreshold ? 16 : 8;
     f.root_.assign(size_t(1) << f.stride0_, 0);
-    // Insert by ascending prefix length so longer prefixes overwrite shorter ones in place.
-    std::stable_sort(groups.begin(), groups.end(), [&](const auto& x, const auto& y) {
-        return routes[x.first].dst.len < routes[y.first].dst.len;
+    // Insert by ascending prefix length so longer prefixes overwrite shorter ones in place, and
+    // by address within a length so that the parent lookups walk the trie in order. The keys
+    // are sorted as a compact array: comparing through the routes would miss the cache.
+    struct Key {
+        uint64_t hi, lo;
+        uint32_t group;
+        uint8_t len;
+    };
+    std::vector<Key> keys;
+    keys.reserve(groups.size());
+    size_t total = 0;
+    for (uint32_t g = 0; g < groups.size(); ++g) {
+        const auto& dst = groups[g].front().dst;
+        uint64_t hi = 0, lo = 0;
+        for (unsigned i = 0; i < 8; ++i) hi = hi << 8 | dst.addr.b[i];
+        for (unsigned i = 8; i < 16; ++i) lo = lo << 8 | dst.addr.b[i];
+        keys.push_back({hi, lo, g, dst.len});
+        total += groups[g].size();
+    }
+    std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+        if (x.len != y.len) return x.len < y.len;
+        return x.hi != y.hi ? x.hi < y.hi : x.lo < y.lo;
     });
     f.nodes_.reserve(groups.size());
-    f.routes_.reserve(routes.size());
-    for (auto [first, count] : groups) {
+    f.routes_.reserve(total);
+    for (const Key& key : keys) {
+        const auto& group = groups[key.group];
         Node n;
-        n.prefix = routes[first].dst;
+        n.prefix = group.front().dst;
         n.parent = f.lpm(n.prefix.addr);  // only shorter prefixes are in the trie yet
         n.first = uint32_t(f.routes_.size());
-        n.count = count;
-        for (uint32_t k = 0; k < count; ++k) f.routes_.push_back(std::move(routes[first + k]));
+        n.count = uint32_t(group.size());
+        f.routes_.insert(f.routes_.end(), group.begin(), group.end());
         uint32_t node = uint32_t(f.nodes_.size());
         f.nodes_.push_back(n);
         f.insert(n.prefix, node);
     }
     return f;
+}
+
+Fib Fib::build(uint32_t id, ws::Family family, const std::vector<Route>& routes) {
+    std::vector<std::span<const Route>> groups;
+    for (size_t i = 0; i < routes.size();) {
+        size_t j = i + 1;
+        while (j < routes.size() && routes[j].dst == routes[i].dst) ++j;
+        groups.emplace_back(routes.data() + i, j - i);
+        i = j;
+    }
+    return build_groups(id, family, groups);
 }
 
 Fib::Handle Fib::lpm(const ws::InetAddr& a) const {

@@ -41,9 +41,12 @@ public:
         uint32_t count = 0;
     };
 
-    // routes: every alias of the table, grouped by prefix with each group in Linux order
-    // (the order of equal prefixes is kept; groups may come in any order).
-    static Fib build(uint32_t id, ws::Family family, std::vector<Route> routes);
+    // groups: one span per distinct prefix, each holding that prefix's aliases in Linux order;
+    // groups may come in any order. Every route is copied once, into the table's own array.
+    static Fib build_groups(uint32_t id, ws::Family family, const std::vector<std::span<const Route>>& groups);
+    // routes: every alias of the table, grouped by prefix (consecutive equal prefixes form one
+    // group, their order kept).
+    static Fib build(uint32_t id, ws::Family family, const std::vector<Route>& routes);
 
     Handle first(const ws::InetAddr& a) const { return lpm(a); }
     Handle next(const ws::InetAddr&, Handle h) const { return nodes_[h].parent; }

@@ -100,6 +100,18 @@ FibResult merged_lookup(const Table* local, const Table* main, const sel::FlowKe
     return res;
 }
 
+// A lookup in "table local" as the kernel does it: while local is merged into main (no custom
+// rule yet) the local table's trie is main's, so main's routes answer too.
+template <class RuleSet>
+FibResult local_table_lookup(const RuleSet& rules, const sel::FlowKey& k) {
+    const auto* local = rules.table_by_id(kTableLocal);
+    if (!rules.custom_rules && k.daddr.is_v4()) return merged_lookup(local, rules.table_by_id(kTableMain), k, 0);
+    FibResult res;
+    res.error = EAGAIN;
+    if (local) res = table_lookup(*local, k, 0);
+    return res;
+}
+
 // The rule walk. RuleSet: size(), rule(i), table_of(i) -> const Table* (nullptr: no such
 // table), table_by_id(id), and the flag custom_rules.
 template <class RuleSet>

@@ -17,6 +17,17 @@ uint32_t loopback_ifindex(const Interfaces& ifs) {
     return sel::kLoopbackIfindex;
 }
 
+// __ip_dev_find(): the device holding a local address, or, failing that, the device of a
+// `local` route in table local covering it.
+uint32_t dev_of_local_address(const Routing& r, const ws::InetAddr& a) {
+    if (const Link* l = r.ifs.owner_of(a)) return l->ifindex;
+    sel::FlowKey k;
+    k.daddr = a;
+    FibResult res = local_table_lookup(r.v4, k);
+    if (res.ok() && res.route->type == RouteType::kLocal) return res.route->nh[res.nh_index].ifindex;
+    return 0;
+}
+
 // nh_saddr: the source the kernel caches per nexthop (fib_info_update_nhc_saddr()).
 ws::InetAddr nexthop_source(const Interfaces& ifs, const Route& r, const Nexthop& nh) {
     return ifs.select_source(nh.ifindex, nh.gw, r.scope, r.dst.addr.family);
@@ -168,10 +179,10 @@ RouteDecision route_output(const Routing& r, sel::FlowKey k) {
     uint32_t dev_out = 0;
     if (!k.saddr.is_zero()) {
         if (k.saddr.is_multicast() || k.saddr.is_lbcast() || k.saddr.is_zeronet()) return error_decision(EINVAL);
-        const Link* owner = ifs.owner_of(k.saddr);
+        const uint32_t owner = dev_of_local_address(r, k.saddr);
         if (!k.oif && (k.daddr.is_multicast() || k.daddr.is_lbcast())) {
             if (!owner) return error_decision(ENETUNREACH);
-            k.oif = owner->ifindex;
+            k.oif = owner;
             return make_output(r, k, nullptr, k.oif, RouteType::kUnicast, 0);
         }
         if (!owner) return error_decision(ENETUNREACH);
@@ -224,6 +235,7 @@ RouteDecision route_input(const Routing& r, sel::FlowKey k) {
     k.oif = 0;
     k.uid = 0;
     k.scope = kScopeUniverse;
+    if (!r.v4.require_fldissect) k.proto = 0, k.sport = 0, k.dport = 0;
     const ws::InetAddr& s = k.saddr;
     const ws::InetAddr& d = k.daddr;
     if (d.is_multicast()) return error_decision(EINVAL);  // not joined, no multicast forwarding

@@ -17,6 +17,9 @@ struct FamilyRouting {
     std::map<uint32_t, std::unique_ptr<Fib>> tables;
     bool custom_rules = false;                // fib_has_custom_rules: a user rule was ever added
     bool custom_local_routes = false;         // fib_has_custom_local_routes
+    // fib_rules_require_fldissect: some rule not bound to `iif lo` uses ipproto/sport/dport.
+    // Only then does the input path dissect protocol and ports; otherwise they are 0.
+    bool require_fldissect = false;
 
     // The RuleSet concept of fib_lookup.h.
     size_t size() const { return rules.size(); }
