@@ -78,7 +78,8 @@ ws::Status apply_rule(Model& m, std::string_view verb, ws::Tokens& t, const sel:
         m.rule_flush(ctx.family);
         return {};
     }
-    if (t.done() && verb == "add") return make_error(Errc::kInvalid, "\"ip rule add\" requires arguments.");
+    if (t.done() && (verb == "add" || verb == "del" || verb == "delete"))
+        return make_error(Errc::kInvalid, "\"ip rule " + std::string(verb) + "\" requires arguments.");
     auto req = parse_rule(t, ctx);
     if (!req) return req.error();
     if (verb == "add") return m.rule_add(ctx.family, std::move(*req));

@@ -90,8 +90,8 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     sel::ParseContext ctx{f, &m.names};
     auto req = parse_route_get(t, ctx);
     if (!req) return fail(255, "Error: " + req.error().message);
-    if (f == ws::Family::kInet6) return fail(2, "Error: IPv6 lookups are not supported yet");
-    if (req->ipproto && *req->ipproto != 6 && *req->ipproto != 17 && !(*req->ipproto == 1 && f == ws::Family::kInet)) {
+    const bool v6 = f == ws::Family::kInet6;
+    if (req->ipproto && *req->ipproto != 6 && *req->ipproto != 17 && *req->ipproto != (v6 ? 58 : 1)) {
         // rtm_getroute_parse_ip_proto(): only TCP, UDP and ICMP can be asked for.
         QueryOutput q = fail(2, "Error: Unsupported ip proto.");
         q.err_text = "Unsupported ip proto.";
@@ -105,7 +105,8 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     k.proto = req->ipproto ? *req->ipproto : (f == ws::Family::kInet ? 17 : 0);
     k.sport = req->sport;
     k.dport = req->dport;
-    k.uid = req->uid ? *req->uid : 0;
+    // Output lookups run as the caller (root); IPv6 input lookups carry INVALID_UID unless told.
+    k.uid = req->uid ? *req->uid : (v6 && req->iif ? 0xffffffffu : 0);
     if (req->oif) {
         const dp::Link* l = routing.ifs.find(*req->oif);
         if (!l) return fail(1, "Cannot find device \"" + *req->oif + "\"");
@@ -125,8 +126,8 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
         k.iif = l->ifindex;
         echo.input = true;
         echo.iif = l->name;
-        // The kernel builds a fake packet and dissects it: only TCP and UDP carry ports.
-        if (k.proto != 6 && k.proto != 17) k.sport = k.dport = 0;
+        // IPv4 builds a fake packet and dissects it: only TCP and UDP carry ports.
+        if (!v6 && k.proto != 6 && k.proto != 17) k.sport = k.dport = 0;
         d = dp::route_input(routing, k);
     } else {
         d = dp::route_output(routing, k);

@@ -22,6 +22,7 @@ struct FlowKey {
     uint8_t tos = 0;      // the whole TOS/traffic-class byte, ECN included
     uint8_t proto = 0;    // IP protocol number
     uint8_t scope = 0;    // flowi4_scope: routes with a narrower scope are skipped
+    uint32_t route_oif = 0;  // IPv6: the device route selection prefers (output: oif, input: iif)
 };
 
 }  // namespace sel

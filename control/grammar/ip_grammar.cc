@@ -197,6 +197,13 @@ ws::Result<RouteRequest> parse_route(ws::Tokens& t, const sel::ParseContext& ctx
             single_given = true;
         } else if (w == "onlink") {
             single.flags |= dp::kNhOnlink;
+        } else if (w == "pref" && ctx.family == ws::Family::kInet6) {
+            auto v = t.value_of(w);
+            if (!v) return v.error();
+            if (*v == "low") r.pref = 1;
+            else if (*v == "medium") r.pref = 2;
+            else if (*v == "high") r.pref = 3;
+            else return ws::invalid_arg("pref", *v);
         } else if (w == "table") {
             auto v = t.value_of(w);
             if (!v) return v.error();

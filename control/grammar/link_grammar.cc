@@ -188,6 +188,8 @@ ws::Status apply_addr(Model& m, std::string_view verb, ws::Tokens& t, const sel:
     a.prefixlen = local->len;
     // iproute2's default_scope(): host for 127/8, else global.
     a.scope = scope ? *scope : (local->addr.is_v4() && local->addr.b[0] == 127 ? dp::kScopeHost : dp::kScopeUniverse);
+    if (local->addr.is_v6())  // IPv6 scopes come from the address itself
+        a.scope = local->addr.is_loopback() ? dp::kScopeHost : local->addr.is_link_local6() ? dp::kScopeLink : dp::kScopeUniverse;
     return m.addr_add(dev, a);
 }
 

@@ -45,6 +45,9 @@ std::string rule_body(const dp::Rule& r, const PrintContext& pc) {
     return out;
 }
 
+// IPv6 router preference names (ICMPV6_ROUTER_PREF_*).
+const char* pref_name(uint8_t pref) { return pref == 1 ? "low" : pref == 3 ? "high" : "medium"; }
+
 void rtrim(std::string& s) {
     while (!s.empty() && s.back() == ' ') s.pop_back();
 }
@@ -131,6 +134,7 @@ std::string format_route_line(const dp::Route& r, const PrintContext& pc, bool s
     if (r.prefsrc.valid()) out += "src " + r.prefsrc.format() + " ";
     if (r.metric || v6) out += "metric " + std::to_string(r.metric) + " ";
     if (single) nh_flags_text(out, r.nh[0].flags);
+    if (v6) out += std::string("pref ") + pref_name(r.pref);
     if (!single) {
         for (const auto& nh : r.nh) {
             out += "\n\tnexthop ";
@@ -138,9 +142,6 @@ std::string format_route_line(const dp::Route& r, const PrintContext& pc, bool s
             out += "dev " + pc.dev_name(nh.ifindex) + " weight " + std::to_string(nh.weight) + " ";
             nh_flags_text(out, nh.flags);
         }
-    }
-    if (v6) {
-        out += "pref medium";
     }
     return out;
 }
@@ -164,6 +165,7 @@ std::string route_json(const dp::Route& r, const PrintContext& pc, bool show_tab
     if (r.prefsrc.valid()) o.str("prefsrc", r.prefsrc.format());
     if (r.metric || v6) o.num("metric", r.metric);
     o.raw("flags", nh_flags_json(single ? r.nh[0].flags : 0));
+    if (v6) o.str("pref", pref_name(r.pref));
     if (!single && !r.nh.empty()) {
         ws::JsonArray a;
         for (const auto& nh : r.nh) {
@@ -176,7 +178,6 @@ std::string route_json(const dp::Route& r, const PrintContext& pc, bool show_tab
         }
         o.raw("nexthops", a.text());
     }
-    if (v6) o.str("pref", "medium");
     return o.text();
 }
 
@@ -225,8 +226,54 @@ std::string mark_text(uint32_t mark) {
 
 }  // namespace
 
+namespace {
+
+// IPv6 (rt6_fill_info + print_route): always a `from`, `src` for output lookups (and for input
+// when the route has one), the route's metric and preference, no `cache` line, no uid or mark.
+void route_get6(const dp::RouteDecision& d, const RouteGetEcho& q, const PrintContext& pc, std::string* text,
+                ws::JsonObject* json) {
+    const dp::Route& r = *d.route;
+    const std::string from = q.has_from ? q.from.format() : "::";
+    const bool src = !d.saddr.is_zero() && d.saddr.valid();
+    const bool table = d.table != dp::kTableMain;
+    if (text) {
+        std::string& out = *text;
+        if (d.type != dp::RouteType::kUnicast) out += std::string(route_type_info(d.type).name) + " ";
+        out += q.dst.format() + " from " + from + " ";
+        if (d.gateway.valid()) out += "via " + d.gateway.format() + " ";
+        out += "dev " + pc.dev_name(d.dev) + " ";
+        if (table) out += "table " + pc.names->table_name(d.table) + " ";
+        if (r.protocol != 3) out += "proto " + pc.names->proto_name(r.protocol) + " ";
+        if (src) out += "src " + d.saddr.format() + " ";
+        out += "metric " + std::to_string(r.metric) + " ";
+        if (q.input) out += "iif " + q.iif + " ";
+        out += std::string("pref ") + pref_name(r.pref);
+        return;
+    }
+    ws::JsonObject& o = *json;
+    if (d.type != dp::RouteType::kUnicast) o.str("type", route_type_info(d.type).name);
+    o.str("dst", q.dst.format());
+    o.str("from", from);
+    if (d.gateway.valid()) o.str("gateway", d.gateway.format());
+    o.str("dev", pc.dev_name(d.dev));
+    o.str("table", pc.names->table_name(d.table));
+    if (r.protocol != 3) o.str("protocol", pc.names->proto_name(r.protocol));
+    if (src) o.str("prefsrc", d.saddr.format());
+    o.num("metric", r.metric);
+    o.raw("flags", "[]");
+    if (q.input) o.str("iif", q.iif);
+    o.str("pref", pref_name(r.pref));
+    o.num("priority", d.rule_priority);
+}
+
+}  // namespace
+
 std::string format_route_get(const dp::RouteDecision& d, const RouteGetEcho& q, const PrintContext& pc) {
     std::string out;
+    if (q.dst.is_v6()) {
+        route_get6(d, q, pc, &out, nullptr);
+        return out;
+    }
     if (d.type != dp::RouteType::kUnicast) out += std::string(route_type_info(d.type).name) + " ";
     out += q.dst.format() + " ";
     if (q.has_from) out += "from " + q.from.format() + " ";
@@ -246,6 +293,10 @@ std::string format_route_get(const dp::RouteDecision& d, const RouteGetEcho& q, 
 
 std::string route_get_json(const dp::RouteDecision& d, const RouteGetEcho& q, const PrintContext& pc) {
     ws::JsonObject o;
+    if (q.dst.is_v6()) {
+        route_get6(d, q, pc, nullptr, &o);
+        return o.text();
+    }
     if (d.type != dp::RouteType::kUnicast) o.str("type", route_type_info(d.type).name);
     o.str("dst", q.dst.format());
     if (q.has_from) o.str("from", q.from.format());

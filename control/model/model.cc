@@ -137,6 +137,9 @@ ws::Status Model::link_set_up(const std::string& name, bool up) {
         return {};
     }
     const dp::Link copy = *l;
+    if (!copy.loopback)  // addrconf_add_mroute(): every IPv6 link routes multicast locally
+        kernel_route(copy, ws::Family::kInet6, dp::RouteType::kMulticast, dp::kTableLocal,
+                     *ws::InetPrefix::parse("ff00::/8", ws::Family::kInet6), 256, ws::InetAddr());
     for (const auto& a : copy.addrs) add_ifaddr_routes(copy, a);
     return {};
 }
@@ -180,6 +183,30 @@ void Model::reattach_rules() {
     }
 }
 
+// A route the kernel itself adds for an address or a link (proto kernel).
+void Model::kernel_route(const dp::Link& l, ws::Family f, dp::RouteType type, uint32_t table, ws::InetPrefix dst,
+                         uint32_t metric, ws::InetAddr prefsrc) {
+    dp::Route r;
+    r.type = type;
+    r.table = table;
+    r.dst = dst;
+    r.protocol = kProtoKernel;
+    r.metric = metric;
+    r.prefsrc = prefsrc;
+    r.scope = type == dp::RouteType::kLocal ? kScopeHost : kScopeLink;
+    if (f == ws::Family::kInet6) {
+        r.scope = kScopeUniverse;
+        r.pref = 2;
+    }
+    dp::Nexthop nh;
+    nh.ifindex = l.ifindex;
+    nh.scope = r.scope == kScopeHost ? kScopeNowhere : kScopeHost;
+    r.nh.push_back(nh);
+    dp::rebalance(r);
+    RouteTable& t = family(f).table(table);
+    (void)(f == ws::Family::kInet6 ? t.insert6(std::move(r), InsertMode::kAppend) : t.insert(std::move(r), InsertMode::kAppend));
+}
+
 // fib_add_ifaddr(): the local route always; with the link up, the prefix route of a primary
 // address and the subnet broadcast route (no network-address broadcast on Linux 6.x).
 void Model::add_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a) {
@@ -189,26 +216,16 @@ void Model::add_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a) {
         for (const auto& p : l.addrs)
             if (!p.secondary && p.local.family == f && p.prefixlen == a.prefixlen && p.contains(a.local)) prim = &p;
     auto magic = [&](dp::RouteType type, uint32_t table, ws::InetPrefix dst, uint32_t metric) {
-        dp::Route r;
-        r.type = type;
-        r.table = table;
-        r.dst = dst;
-        r.protocol = kProtoKernel;
-        r.metric = metric;
-        r.scope = type == dp::RouteType::kLocal ? kScopeHost : kScopeLink;
-        if (f == ws::Family::kInet) r.prefsrc = prim->local;
-        else r.scope = kScopeUniverse;
-        dp::Nexthop nh;
-        nh.ifindex = l.ifindex;
-        nh.scope = r.scope == kScopeHost ? kScopeNowhere : kScopeHost;
-        r.nh.push_back(nh);
-        dp::rebalance(r);
-        (void)family(f).table(table).insert(std::move(r), InsertMode::kAppend);
+        kernel_route(l, f, type, table, dst, metric, f == ws::Family::kInet ? prim->local : ws::InetAddr());
     };
     if (f == ws::Family::kInet6) {
+        // addrconf: the local route; with the link up the prefix route (a /128 too, not for
+        // lo) and, forwarding being on, the subnet-router anycast address below /127.
         magic(dp::RouteType::kLocal, dp::kTableLocal, ws::InetPrefix::host(a.local), 0);
-        if (!l.up || a.prefixlen == 128) return;
-        magic(dp::RouteType::kUnicast, dp::kTableMain, ws::InetPrefix{a.local, a.prefixlen}.masked(), 256);
+        if (!l.up || l.loopback) return;
+        ws::InetPrefix net = ws::InetPrefix{a.local, a.prefixlen}.masked();
+        magic(dp::RouteType::kUnicast, dp::kTableMain, net, 256);
+        if (a.prefixlen < 127) magic(dp::RouteType::kAnycast, dp::kTableLocal, ws::InetPrefix::host(net.addr), 0);
         return;
     }
     magic(dp::RouteType::kLocal, dp::kTableLocal, ws::InetPrefix::host(a.local), 0);
@@ -235,6 +252,14 @@ void Model::del_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a) {
     });
     if (a.secondary) return;
     ws::InetPrefix net = ws::InetPrefix{a.local, a.prefixlen}.masked();
+    if (f == ws::Family::kInet6) {
+        // Prefix and anycast routes are shared by the addresses of one prefix on the link.
+        for (const auto& o : l.addrs)
+            if (o.local.is_v6() && o.prefixlen == a.prefixlen && net.contains(o.local)) return;
+        fm.table(dp::kTableLocal).remove_if([&](const dp::Route& r) {
+            return on_dev(r) && r.type == dp::RouteType::kAnycast && r.dst == ws::InetPrefix::host(net.addr);
+        });
+    }
     fm.table(dp::kTableMain).remove_if([&](const dp::Route& r) { return on_dev(r) && r.dst == net; });
     if (f == ws::Family::kInet && a.prefixlen < 31) {
         uint32_t brd = net.addr.v4() | (a.prefixlen ? (0xffffffffu >> a.prefixlen) : 0xffffffffu);
@@ -262,11 +287,19 @@ ws::Status Model::addr_add(const std::string& dev, dp::IfAddr a) {
             }
         }
     }
+    size_t pos = a.secondary ? l->addrs.size() : last_primary;
     if (a.local.is_v6()) {
-        for (const auto& o : l->addrs)
+        // ipv6_link_dev_addr(): before the first address of the same or a narrower scope, so
+        // global addresses come first, newest first.
+        auto src_scope = [](const dp::IfAddr& x) { return x.scope == kScopeHost ? 1 : x.scope == kScopeLink ? 2 : 14; };
+        pos = l->addrs.size();
+        for (size_t i = 0; i < l->addrs.size(); ++i) {
+            const dp::IfAddr& o = l->addrs[i];
+            if (!o.local.is_v6()) continue;
             if (o.local == a.local) return make_error(Errc::kExists, "RTNETLINK answers: File exists");
+            if (pos == l->addrs.size() && src_scope(a) >= src_scope(o)) pos = i;
+        }
     }
-    size_t pos = a.secondary || a.local.is_v6() ? l->addrs.size() : last_primary;
     l->addrs.insert(l->addrs.begin() + long(pos), a);
     invalidate_lookups();
     const dp::Link copy = *l;

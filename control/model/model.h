@@ -157,9 +157,15 @@ private:
     void invalidate_lookups() { gateway_cache_.clear(); }
 
     dp::Link* link_mut(const std::string& name);
+    ws::Status resolve_devices(RouteRequest& req);
     ws::Status resolve_nexthops(ws::Family f, RouteRequest& req);
+    ws::Status route_modify6(RouteRequest req, InsertMode mode);
+    ws::Status check_gateway6(dp::Route& r, dp::Nexthop& nh);
+    bool valid_prefsrc6(const ws::InetAddr& src, uint32_t dev) const;
     ws::Status check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh);
     bool is_local_address(ws::Family f, const ws::InetAddr& a, uint32_t table) const;
+    void kernel_route(const dp::Link& l, ws::Family f, dp::RouteType type, uint32_t table, ws::InetPrefix dst,
+                      uint32_t metric, ws::InetAddr prefsrc);
     void add_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a);
     void del_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a);
     void sync_down(uint32_t ifindex);

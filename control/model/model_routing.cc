@@ -27,6 +27,8 @@ ws::Status Model::rule_add(ws::Family f, RuleRequest req) {
     FamilyModel& fm = family(f);
     dp::Rule& r = req.rule;
     if (!req.has_priority) r.priority = default_pref(fm.rules);
+    if (f == ws::Family::kInet6 && r.action == dp::RuleAction::kToTable && r.table == dp::kTableUnspec)
+        return kernel_error("Error: Invalid table.");
     if (r.action == dp::RuleAction::kToTable && r.table == dp::kTableUnspec) {
         // fib_empty_table(): the lowest table id that does not exist yet.
         uint32_t id = 1;
@@ -126,13 +128,7 @@ ws::Status Model::check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh) {
 
 ws::Status Model::resolve_nexthops(ws::Family f, RouteRequest& req) {
     dp::Route& r = req.route;
-    for (size_t i = 0; i < r.nh.size(); ++i) {
-        const std::string& name = req.nh_dev[i];
-        if (name.empty()) continue;
-        const dp::Link* l = link(name);
-        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
-        r.nh[i].ifindex = l->ifindex;
-    }
+    WS_TRY(resolve_devices(req));
     if (r.is_error() || r.type == dp::RouteType::kThrow) {
         if (!r.nh.empty()) return kernel_error("Error: Gateway, device and multipath can not be specified for this route type.");
         return {};
@@ -160,7 +156,94 @@ ws::Status Model::resolve_nexthops(ws::Family f, RouteRequest& req) {
     return {};
 }
 
+ws::Status Model::resolve_devices(RouteRequest& req) {
+    for (size_t i = 0; i < req.route.nh.size(); ++i) {
+        const std::string& name = req.nh_dev[i];
+        if (name.empty()) continue;
+        const dp::Link* l = link(name);
+        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+        req.route.nh[i].ifindex = l->ifindex;
+    }
+    return {};
+}
+
+// ip6_validate_gw(): not unspecified or multicast, not one of ours; a link-local gateway needs
+// its device; any other must resolve to a device route (no gateway, no reject) in the route's
+// table or by the rules, on the given device if there is one.
+ws::Status Model::check_gateway6(dp::Route& r, dp::Nexthop& nh) {
+    if (nh.gw.is_zero() || nh.gw.is_multicast()) return kernel_error("Error: Invalid gateway address.");
+    if (ifs.owner_of(nh.gw)) return kernel_error("Error: Gateway can not be a local address.");
+    if (nh.gw.is_link_local6()) {
+        if (!nh.ifindex) return kernel_error("Error: Egress device not specified.");
+    } else if (!(nh.flags & dp::kNhOnlink)) {
+        sel::FlowKey k;
+        k.daddr = nh.gw;
+        k.oif = nh.ifindex;
+        k.route_oif = nh.ifindex;
+        k.iif = sel::kLoopbackIfindex;
+        const uint32_t flags = dp::kLookupStrictIface | dp::kLookupIgnoreLinkstate;
+        auto usable = [&](const dp::FibResult& res) {
+            if (!res.ok() || res.route->nh.empty()) return false;
+            const dp::Nexthop& via = res.route->nh[res.nh_index];
+            return !via.has_gw() && (!nh.ifindex || via.ifindex == nh.ifindex);
+        };
+        dp::FibResult res;
+        if (const RouteTable* t = v6.table_by_id(r.table)) res = dp::table_lookup6(*t, k, flags);
+        if (!usable(res)) res = dp::fib_lookup(v6, ifs, k, flags);
+        if (!usable(res)) return kernel_error("RTNETLINK answers: No route to host");
+        nh.ifindex = res.route->nh[res.nh_index].ifindex;
+    } else if (!nh.ifindex) {
+        return kernel_error("Error: Egress device not specified.");
+    }
+    nh.scope = kScopeLink;
+    const dp::Link* dev = ifs.find(nh.ifindex);
+    if (!dev || !dev->up) return kernel_error("Error: Nexthop device is not up.");
+    return {};
+}
+
+// ipv6_chk_addr(): a global address on any device; a link-local or host one on the route's own.
+bool Model::valid_prefsrc6(const ws::InetAddr& src, uint32_t dev) const {
+    for (const auto& l : ifs.links)
+        for (const auto& a : l.addrs)
+            if (a.local == src) return a.scope == dp::kScopeUniverse || l.ifindex == dev;
+    return false;
+}
+
+ws::Status Model::route_modify6(RouteRequest req, InsertMode mode) {
+    dp::Route& r = req.route;
+    if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
+    if (r.tos) return kernel_error("Error: Invalid dsfield (tos): option not available for IPv6.");
+    r.dst = r.dst.masked();  // IPv6 clears host bits silently
+    r.scope = dp::kScopeUniverse;
+    if (!r.pref) r.pref = 2;
+    if (!r.metric) r.metric = 1024;
+    WS_TRY(resolve_devices(req));
+    if (r.is_error() || r.type == dp::RouteType::kThrow) {
+        r.nh = dp::NexthopList();  // shown through lo, whatever device was given
+    } else {
+        if (r.nh.empty()) return kernel_error("RTNETLINK answers: No such device");
+        for (auto& nh : r.nh) {
+            if (nh.has_gw()) {
+                WS_TRY(check_gateway6(r, nh));
+                continue;
+            }
+            const dp::Link* dev = ifs.find(nh.ifindex);
+            if (!nh.ifindex || !dev) return kernel_error("RTNETLINK answers: No such device");
+            if (!dev->up) return kernel_error("Error: Nexthop device is not up.");
+            nh.scope = kScopeHost;
+        }
+        dp::rebalance(r);
+    }
+    if (r.prefsrc.valid() && !valid_prefsrc6(r.prefsrc, r.nh.empty() ? 0 : r.nh[0].ifindex))
+        return kernel_error("Error: Invalid source address.");
+    invalidate_lookups();
+    auto st = v6.table(r.table).insert6(std::move(req.route), mode);
+    if (!st) return kernel_error("RTNETLINK answers: File exists", Errc::kExists);
+    return {};
+}
+
 ws::Status Model::route_modify(ws::Family f, RouteRequest req, InsertMode mode) {
+    if (f == ws::Family::kInet6) return route_modify6(std::move(req), mode);
     dp::Route& r = req.route;
     if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
     if (r.dst.has_host_bits()) return kernel_error("Error: Invalid prefix for given prefix length.");
@@ -187,19 +270,15 @@ ws::Status Model::route_modify(ws::Family f, RouteRequest req, InsertMode mode) 
 ws::Status Model::route_del(ws::Family f, RouteRequest req) {
     dp::Route& r = req.route;
     if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
-    for (size_t i = 0; i < r.nh.size(); ++i) {
-        if (req.nh_dev[i].empty()) continue;
-        const dp::Link* l = link(req.nh_dev[i]);
-        if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + req.nh_dev[i] + "\"", req.nh_dev[i]);
-        r.nh[i].ifindex = l->ifindex;
-    }
+    WS_TRY(resolve_devices(req));
     if (!req.has_type) r.type = dp::RouteType::kUnspec;
     if (!req.has_scope) r.scope = kScopeNowhere;
     if (!req.has_proto) r.protocol = 0;
     FamilyModel& fm = family(f);
     auto it = fm.tables.find(r.table);
     if (it == fm.tables.end()) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
-    auto st = it->second.remove(r);
+    if (f == ws::Family::kInet6) r.dst = r.dst.masked();
+    auto st = f == ws::Family::kInet6 ? it->second.remove6(r) : it->second.remove(r);
     if (!st) return kernel_error("RTNETLINK answers: No such process", Errc::kNotFound);
     invalidate_lookups();  // the deleted alias's scope is not known here
     return {};

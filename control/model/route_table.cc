@@ -50,6 +50,93 @@ ws::Status RouteTable::insert(dp::Route r, InsertMode mode) {
     return {};
 }
 
+namespace {
+
+bool gateway_class(const dp::Route& r) { return !r.nh.empty() && r.nh[0].has_gw(); }
+
+bool shares_nexthop(const dp::Route& a, const dp::Route& b) {
+    for (const auto& x : a.nh)
+        for (const auto& y : b.nh)
+            if (x.gw == y.gw && x.ifindex == y.ifindex) return true;
+    return false;
+}
+
+}  // namespace
+
+ws::Status RouteTable::insert6(dp::Route r, InsertMode mode) {
+    auto [it, fresh] = by_prefix_.try_emplace(r.dst);
+    Aliases& v = it->second;
+    if (fresh) ++len_count_[r.dst.len];
+    size_t lo = 0;
+    while (lo < v.size() && v[lo].metric < r.metric) ++lo;
+    size_t hi = lo;
+    while (hi < v.size() && v[hi].metric == r.metric) ++hi;
+    const bool gw = gateway_class(r);
+    if (mode == InsertMode::kAdd && hi > lo) return ws::make_error(ws::Errc::kExists, "File exists");
+    if (mode == InsertMode::kReplace) {
+        for (size_t i = lo; i < hi; ++i) {
+            if (gateway_class(v[i]) != gw) continue;
+            count_ -= 1;
+            v[i] = std::move(r);
+            ++count_;
+            return {};
+        }
+    } else if (mode == InsertMode::kAppend || mode == InsertMode::kPrepend) {
+        for (size_t i = lo; i < hi; ++i)
+            if (shares_nexthop(v[i], r)) return ws::make_error(ws::Errc::kExists, "File exists");
+        for (size_t i = lo; gw && i < hi; ++i) {
+            if (!gateway_class(v[i])) continue;
+            for (const auto& nh : r.nh) v[i].nh.push_back(nh);
+            v[i].multipath = v[i].nh.size() > 1;
+            dp::rebalance(v[i]);
+            return {};
+        }
+    }
+    r.multipath = r.nh.size() > 1;
+    v.insert(v.begin() + long(hi), std::move(r));
+    ++count_;
+    return {};
+}
+
+ws::Status RouteTable::remove6(const dp::Route& want) {
+    auto it = by_prefix_.find(want.dst);
+    if (it == by_prefix_.end()) return ws::make_error(ws::Errc::kNotFound, "No such process");
+    Aliases& v = it->second;
+    const dp::Nexthop* w = want.nh.empty() ? nullptr : &want.nh[0];
+    for (size_t i = 0; i < v.size(); ++i) {
+        dp::Route& e = v[i];
+        if (want.metric && e.metric != want.metric) continue;
+        if (want.type != dp::RouteType::kUnspec && e.type != want.type) continue;
+        if (want.protocol && e.protocol != want.protocol) continue;
+        if (w && w->has_gw()) {
+            size_t k = 0;
+            while (k < e.nh.size() && !(e.nh[k].gw == w->gw && (!w->ifindex || e.nh[k].ifindex == w->ifindex))) ++k;
+            if (k == e.nh.size()) continue;
+            if (e.nh.size() > 1) {
+                dp::NexthopList rest;
+                for (size_t j = 0; j < e.nh.size(); ++j)
+                    if (j != k) rest.push_back(e.nh[j]);
+                e.nh = std::move(rest);
+                e.multipath = e.nh.size() > 1;
+                dp::rebalance(e);
+                return {};
+            }
+        } else if (w && w->ifindex) {
+            bool on_dev = false;
+            for (const auto& nh : e.nh) on_dev |= nh.ifindex == w->ifindex;
+            if (!on_dev) continue;
+        }
+        v.erase(v.begin() + long(i));
+        --count_;
+        if (v.empty()) {
+            --len_count_[want.dst.len];
+            by_prefix_.erase(it);
+        }
+        return {};
+    }
+    return ws::make_error(ws::Errc::kNotFound, "No such process");
+}
+
 ws::Status RouteTable::remove(const dp::Route& want) {
     auto it = by_prefix_.find(want.dst);
     if (it == by_prefix_.end()) return ws::make_error(ws::Errc::kNotFound, "No such process");
@@ -125,6 +212,14 @@ std::vector<const dp::Route*> RouteTable::sorted() const {
     std::sort(groups.begin(), groups.end(), [](const Aliases* x, const Aliases* y) {
         const auto& a = x->front().dst;
         const auto& b = y->front().dst;
+        if (a.addr.is_v6()) {
+            // Post-order of the fib6 radix tree: the first differing bit within the shorter
+            // length decides (0 before 1); a prefix inside another comes before it.
+            unsigned common = std::min(a.len, b.len);
+            for (unsigned i = 0; i < common; ++i)
+                if (a.addr.bit(i) != b.addr.bit(i)) return a.addr.bit(i) < b.addr.bit(i);
+            return a.len > b.len;
+        }
         if (a.addr != b.addr) return a.addr < b.addr;
         return a.len > b.len;
     });

@@ -42,7 +42,15 @@ public:
     };
 
     // Inserts r (r.dst masked, r.table set) per the mode. Errors: kExists ("File exists").
+    // IPv4 (fib_table_insert): key (tos, metric), order tos desc, metric, insertion.
     ws::Status insert(dp::Route r, InsertMode mode);
+    // IPv6 (fib6_add_rt2node): key metric, order metric then insertion; a gateway route
+    // appended at a metric that has one joins its ECMP group as the last nexthop; replace
+    // replaces the first route of the same class (gateway or device) at that metric.
+    ws::Status insert6(dp::Route r, InsertMode mode);
+    // IPv6 delete (ip6_route_del): the first match in metric order; with a gateway only that
+    // nexthop of an ECMP group goes.
+    ws::Status remove6(const dp::Route& want);
     // Deletes the first alias matching the given fields: dst and tos exactly, the rest only when
     // set in `want` (metric 0, type kUnspec, scope kScopeNowhere, protocol 0 and no nexthop
     // mean "any"). Errors: kNotFound ("No such process").
@@ -60,7 +68,8 @@ public:
 
     size_t size() const { return count_; }
     bool empty() const { return count_ == 0; }
-    // Every alias, in `ip route show` order: ascending address, longer prefix first.
+    // Every alias, in `ip route show` order. IPv4: ascending address, longer prefix first.
+    // IPv6: the fib6 tree's post-order (a prefix after everything inside it).
     std::vector<const dp::Route*> sorted() const;
     // One span per prefix over the aliases in Linux order (Fib::build_groups' input); valid
     // until the table changes.

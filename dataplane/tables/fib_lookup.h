@@ -33,6 +33,7 @@ struct FibResult {
 
 enum LookupFlags : uint32_t {
     kLookupIgnoreLinkstate = 1,  // FIB_LOOKUP_IGNORE_LINKSTATE (gateway validation)
+    kLookupStrictIface = 2,      // IPv6 RT6_LOOKUP_F_IFACE: a route off k.oif is no candidate
 };
 
 // Checks one prefix's aliases in order (fib_table_lookup's inner loop). Returns true when they
@@ -72,6 +73,54 @@ FibResult table_lookup(const Table& t, const sel::FlowKey& k, uint32_t flags) {
     for (auto h = t.first(k.daddr); t.valid(h); h = t.next(k.daddr, h))
         if (check_aliases(t.routes(h), t.prefixlen(h), k, flags, res)) return res;
     res.error = EAGAIN;
+    return res;
+}
+
+// IPv6 (fib6_table_lookup/rt6_select): at each matching prefix, longest first, the routes are
+// in metric order; the first route of the lowest metric with the best score wins, else the
+// best of all the others. A route scores 2 when it leaves through k.route_oif (or there is
+// none; input lookups pass iif there), 0 otherwise (no candidate when strict), plus its preference
+// times 4. Error routes are routes through lo. An ECMP group is one Route whose nexthops each
+// score as one sibling; the hash choice among them is the caller's (fib6_select_path).
+inline int score6(const Route& r, uint32_t dev, const sel::FlowKey& k, uint32_t flags) {
+    int m = (!k.route_oif || dev == k.route_oif) ? 2 : 0;
+    if (!m && (flags & kLookupStrictIface)) return -1;
+    return m | (r.pref << 2);
+}
+
+template <class Table>
+FibResult table_lookup6(const Table& t, const sel::FlowKey& k, uint32_t flags) {
+    FibResult res;
+    res.error = EAGAIN;
+    for (auto h = t.first(k.daddr); t.valid(h); h = t.next(k.daddr, h)) {
+        const auto routes = t.routes(h);
+        int best = -1;
+        const Route* chosen = nullptr;
+        uint32_t chosen_nh = 0;
+        auto consider = [&](const Route& r) {
+            if (r.nh.empty()) {
+                int m = score6(r, sel::kLoopbackIfindex, k, flags);
+                if (m > best) best = m, chosen = &r, chosen_nh = 0;
+                return;
+            }
+            for (uint32_t i = 0; i < r.nh.size(); ++i) {
+                if (!(flags & kLookupIgnoreLinkstate) && (r.nh[i].flags & kNhDead)) continue;
+                int m = score6(r, r.nh[i].ifindex, k, flags);
+                if (m > best) best = m, chosen = &r, chosen_nh = i;
+            }
+        };
+        size_t i = 0;
+        const uint32_t metric = routes.empty() ? 0 : routes[0].metric;
+        for (; i < routes.size() && routes[i].metric == metric; ++i) consider(routes[i]);
+        for (; !chosen && i < routes.size(); ++i) consider(routes[i]);
+        if (!chosen) continue;
+        const auto& info = route_type_info(chosen->type);
+        res.error = info.disposition == Disposition::kError || info.disposition == Disposition::kThrow ? info.error : 0;
+        res.route = chosen;
+        res.nh_index = chosen_nh;
+        res.prefixlen = t.prefixlen(h);
+        return res;
+    }
     return res;
 }
 
@@ -145,7 +194,7 @@ FibResult fib_lookup(const RuleSet& rules, const Interfaces& ifs, const sel::Flo
             case RuleAction::kToTable: {
                 const auto* table = rules.table_of(i);
                 if (!table) continue;
-                FibResult r = table_lookup(*table, k, flags);
+                FibResult r = k.daddr.is_v6() ? table_lookup6(*table, k, flags) : table_lookup(*table, k, flags);
                 if (r.error == EAGAIN) continue;
                 if (r.ok()) {
                     if (int(r.prefixlen) <= rule.suppress_prefixlen) continue;

@@ -41,6 +41,9 @@ public:
     const Link* owner_of(const ws::InetAddr& a) const;
     // inet_select_addr(dev, dst, scope); a zero address of the family when nothing suits.
     ws::InetAddr select_source(uint32_t ifindex, const ws::InetAddr& dst, uint8_t scope, ws::Family f) const;
+    // ipv6_dev_get_saddr() (RFC 6724 source selection): out_dev's addresses only for multicast
+    // and link-local destinations, else every device's; zero address when none qualifies.
+    ws::InetAddr select_source6(uint32_t out_dev, const ws::InetAddr& dst) const;
     // inet_addr_onlink(): a (and b, when non-zero) in the subnet of one of the link's addresses.
     bool onlink(uint32_t ifindex, const ws::InetAddr& a, const ws::InetAddr& b) const;
 };

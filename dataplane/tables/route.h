@@ -97,6 +97,7 @@ struct Route {
     uint8_t scope = 0;
     uint8_t protocol = 3;      // boot, iproute2's default
     bool multipath = false;    // given as a `nexthop` list: printed as one
+    uint8_t pref = 0;          // IPv6 router preference: 1 low, 2 medium, 3 high (0: IPv4)
     ws::InetAddr prefsrc;      // `src`; family kNone when unset
     NexthopList nh;            // empty for error and throw routes
 

@@ -173,6 +173,7 @@ uint32_t multipath_hash(const sel::FlowKey& k) {
 }
 
 RouteDecision route_output(const Routing& r, sel::FlowKey k) {
+    if (k.daddr.is_v6()) return route_output6(r, k);
     const Interfaces& ifs = r.ifs;
     k.iif = loopback_ifindex(ifs);
     k.scope = kScopeUniverse;
@@ -228,6 +229,7 @@ RouteDecision route_output(const Routing& r, sel::FlowKey k) {
 }
 
 RouteDecision route_input(const Routing& r, sel::FlowKey k) {
+    if (k.daddr.is_v6()) return route_input6(r, k);
     const Interfaces& ifs = r.ifs;
     const uint32_t in_dev = k.iif;
     const Link* in = ifs.find(in_dev);

@@ -40,6 +40,9 @@ struct RouteDecision {
 
 RouteDecision route_output(const Routing& r, sel::FlowKey k);
 RouteDecision route_input(const Routing& r, sel::FlowKey k);
+// The IPv6 decisions (route_decision6.cc); route_output/route_input dispatch to them.
+RouteDecision route_output6(const Routing& r, sel::FlowKey k);
+RouteDecision route_input6(const Routing& r, sel::FlowKey k);
 
 // The multipath hash of a flow (L3: source and destination, as fib_multipath_hash_policy 0),
 // 31 bits as fib_select_multipath() compares it.
