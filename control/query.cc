@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/json.h"
+#include "control/compile/compiler.h"
 #include "control/config.h"
 #include "control/grammar/ip_grammar.h"
 #include "control/grammar/printer.h"
@@ -148,14 +149,23 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     return q;
 }
 
-QueryOutput show_compiled(const dp::Routing& r, ws::Tokens& t) {
+QueryOutput show_compiled(const Model& m, const dp::Routing& r, ws::Tokens& t) {
     QueryOutput q;
     std::string_view what = t.next();
+    PrintContext pc{&m.names, &r.ifs};
     for (const auto* fr : {&r.v4, &r.v6}) {
+        const char* family = fr == &r.v4 ? "inet" : "inet6";
         if (what == "fib") {
             for (const auto& [id, fib] : fr->tables) q.out += fib->describe() + "\n";
         } else if (what == "rules") {
-            q.out += std::to_string(fr->rules.size()) + " rules\n";
+            // The rule walk as the fast path runs it: each rule with its resolved table.
+            q.out += std::string(family) + ": " + std::to_string(fr->rules.size()) + " rules\n";
+            for (size_t i = 0; i < fr->rules.size(); ++i) {
+                q.out += "  " + format_rule_line(fr->rules[i], pc);
+                if (const dp::Fib* t = fr->rule_tables[i]) q.out += "  -> " + std::to_string(t->route_count()) + " routes";
+                q.out += "\n";
+            }
+            for (const auto& w : rule_warnings(*fr)) q.out += "  warning: " + w + "\n";
         } else {
             return fail(255, "Error: \"show compiled\" takes fib or rules");
         }
@@ -170,7 +180,7 @@ QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view lin
     if (words.empty()) return fail(255, "Error: empty command");
     if (words[0] == "show" && words.size() >= 2 && words[1] == "compiled") {
         ws::Tokens t(std::vector<std::string_view>(words.begin() + 2, words.end()));
-        return show_compiled(r, t);
+        return show_compiled(m, r, t);
     }
     if (words[0] != "ip") return fail(255, "Error: unknown command \"" + std::string(words[0]) + "\"");
     size_t i = 1;
