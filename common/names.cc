@@ -65,7 +65,8 @@ Result<std::string> Names::load_rt_tables(const std::string& path) {
         std::string_view rest(line);
         rest.remove_prefix(i);
         auto words = split_words(rest);
-        bool ok = words.size() >= 2 && (words.size() == 2 || words[2].substr(0, 1) == "#");
+        // sscanf("%d %s") reads the first two words; anything after them is ignored.
+        bool ok = words.size() >= 2;
         long long id = -1;
         if (ok) {
             std::string num(words[0]);
@@ -75,7 +76,6 @@ Result<std::string> Names::load_rt_tables(const std::string& path) {
             } else {
                 id = std::strtoll(num.c_str(), &end, 10);
                 if (id > 0x7fffffffLL) id = -1;  // %d overflows: iproute2 ignores the line
-                else if (id < 0) ok = false;
             }
             if (!end || *end) ok = false;
         }

@@ -89,6 +89,16 @@ struct SelectorSet {
             else o->format(out);
         });
     }
+    // The form `ip rule add` parses back to the same selectors: format(), except where the
+    // display drops information (a selector's format_input(), e.g. fwmark 0 under a full mask).
+    void format_input(std::string& out, const ws::Names& names) const {
+        for_each([&](const auto& o) {
+            if (!o) return;
+            if constexpr (requires { o->format_input(out); }) o->format_input(out);
+            else if constexpr (requires { o->format(out, names); }) o->format(out, names);
+            else o->format(out);
+        });
+    }
     void to_json(ws::JsonObject& j, const ws::Names& names) const {
         for_each([&](const auto& o) {
             if (!o) return;

@@ -34,6 +34,8 @@ struct Fwmark {
         if (mask != 0xffffffffu) out += "/" + hex(mask);
         out += " ";
     }
+    // Always with the mask: `fwmark 0` alone would parse back as no selector at all.
+    void format_input(std::string& out) const { out += "fwmark " + hex(value) + "/" + hex(mask) + " "; }
     void to_json(ws::JsonObject& o) const {
         o.str("fwmark", hex(value));
         if (mask != 0xffffffffu) o.str("fwmask", hex(mask));

@@ -24,12 +24,16 @@ const char* rule_action_name(dp::RuleAction a) {
     return "unicast";
 }
 
-// The selectors and action of a rule, each followed by a space, as print_rule().
-std::string rule_body(const dp::Rule& r, const PrintContext& pc) {
+enum class RuleText : uint8_t { kShow, kInput };
+
+// The selectors and action of a rule, each followed by a space, as print_rule() (kShow) or as
+// `ip rule add` arguments that re-create it (kInput).
+std::string rule_body(const dp::Rule& r, const PrintContext& pc, RuleText form) {
     std::string out;
     if (r.invert) out += "not ";
     if (!r.sel.get<sel::From>()) out += "from all ";
-    r.sel.format(out, *pc.names);
+    if (form == RuleText::kInput) r.sel.format_input(out, *pc.names);
+    else r.sel.format(out, *pc.names);
     if (r.table) {
         out += "lookup " + pc.names->table_name(r.table) + " ";
         if (r.suppress_prefixlen != -1) out += "suppress_prefixlength " + std::to_string(r.suppress_prefixlen) + " ";
@@ -72,13 +76,13 @@ std::string nh_flags_json(uint8_t flags) {
 }  // namespace
 
 std::string format_rule_line(const dp::Rule& r, const PrintContext& pc) {
-    std::string out = std::to_string(r.priority) + ":\t" + rule_body(r, pc);
+    std::string out = std::to_string(r.priority) + ":\t" + rule_body(r, pc, RuleText::kShow);
     rtrim(out);
     return out;
 }
 
 std::string format_rule_args(const dp::Rule& r, const PrintContext& pc) {
-    std::string body = rule_body(r, pc);
+    std::string body = rule_body(r, pc, RuleText::kInput);
     // "[unresolved]" is state, not input.
     auto pos = body.find(" [unresolved]");
     if (pos != std::string::npos) body.erase(pos, 13);

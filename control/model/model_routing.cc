@@ -54,6 +54,7 @@ ws::Status Model::rule_del(ws::Family f, const RuleRequest& req) {
     for (auto it = fm.rules.begin(); it != fm.rules.end(); ++it) {
         if (!rule_matches_request(*it, req)) continue;
         fm.rules.erase(it);
+        fm.custom_rules = true;  // fib4_rule_delete() unmerges local from main too
         fm.resolve_gotos();
         invalidate_lookups();
         return {};
@@ -63,7 +64,7 @@ ws::Status Model::rule_del(ws::Family f, const RuleRequest& req) {
 
 void Model::rule_flush(ws::Family f) {
     FamilyModel& fm = family(f);
-    std::erase_if(fm.rules, [](const dp::Rule& r) { return r.priority != 0; });
+    if (std::erase_if(fm.rules, [](const dp::Rule& r) { return r.priority != 0; })) fm.custom_rules = true;
     fm.resolve_gotos();
     invalidate_lookups();
 }
@@ -100,6 +101,7 @@ ws::Status Model::check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh) {
     if (cached == gateway_cache_.end()) {
         sel::FlowKey k;
         k.daddr = nh.gw;
+        k.saddr = ws::InetAddr::zero(f);  // rules see an unbound source
         k.scope = scope;
         k.oif = nh.ifindex;
         k.iif = sel::kLoopbackIfindex;
@@ -178,6 +180,7 @@ ws::Status Model::check_gateway6(dp::Route& r, dp::Nexthop& nh) {
     } else if (!(nh.flags & dp::kNhOnlink)) {
         sel::FlowKey k;
         k.daddr = nh.gw;
+        k.saddr = ws::InetAddr::zero(ws::Family::kInet6);
         k.oif = nh.ifindex;
         k.route_oif = nh.ifindex;
         k.iif = sel::kLoopbackIfindex;

@@ -14,7 +14,7 @@ void rebalance(Route& r) {
         }
         w += nh.weight;
         // DIV_ROUND_CLOSEST_ULL(w << 31, total) - 1
-        nh.upper_bound = int32_t(((w << 31) + total / 2) / total) - 1;
+        nh.upper_bound = int32_t(int64_t(((w << 31) + total / 2) / total) - 1);
     }
 }
 
