@@ -48,10 +48,11 @@ oracle: build
 fuzz: build-fuzz
 	mkdir -p $(BUILD_FUZZ)/corpus
 	$(BUILD_FUZZ)/tests/command_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  $(BUILD_FUZZ)/corpus tests/fuzz/corpus
+	  -dict=tests/fuzz/command.dict $(BUILD_FUZZ)/corpus tests/fuzz/corpus
 
+# make stops at the first failing suite, so reaching the summary means every one passed.
 test: unit asan oracle fuzz
-	@echo "make test: all suites passed"
+	@echo "make test: 5 passed, 0 failed (unit, unit under ASan+UBSan, oracle replay, kernel oracle, fuzz)"
 
 demo: build
 	bash scripts/demo.sh $(BUILD)
