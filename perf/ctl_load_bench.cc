@@ -92,12 +92,4 @@ BENCHMARK(BM_LoadPhases)->Iterations(1)->UseManualTime()->Unit(benchmark::kMilli
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    perf::parse_workdir(argc, argv);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::AddCustomContext("workdir", perf::workdir());
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return perf::run_benchmarks(argc, argv); }

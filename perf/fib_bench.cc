@@ -131,13 +131,4 @@ BENCHMARK(BM_FibBuild)->ArgNames({"routes"})->Arg(kMillion)->Iterations(3)->UseM
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    perf::parse_workdir(argc, argv);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::AddCustomContext("workdir", perf::workdir());
-    benchmark::AddCustomContext("tsc_ghz", std::to_string(perf::tsc_ghz()));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return perf::run_benchmarks(argc, argv); }

@@ -138,13 +138,4 @@ BENCHMARK(BM_RouteInput)->ArgNames({"rules"})->Arg(0)->Arg(1)->Arg(16)->Arg(256)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    perf::parse_workdir(argc, argv);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::AddCustomContext("workdir", perf::workdir());
-    benchmark::AddCustomContext("tsc_ghz", std::to_string(perf::tsc_ghz()));
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return perf::run_benchmarks(argc, argv); }

@@ -5,6 +5,8 @@
 //
 // The workload directory defaults to perf/out/work (run_all.sh generates it); every program
 // takes --workdir=DIR before the Google Benchmark flags.
+#include <benchmark/benchmark.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -142,6 +144,19 @@ inline std::vector<uint32_t> table_dests(const dp::Fib& f, size_t n, uint64_t se
         a = p.addr.v4() | (uint32_t(rng()) & host);
     }
     return v;
+}
+
+// The shared main() of the benchmark programs: --workdir, Google Benchmark's flags, and the
+// context every report carries (workdir, TSC frequency).
+inline int run_benchmarks(int argc, char** argv) {
+    parse_workdir(argc, argv);
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::AddCustomContext("workdir", workdir());
+    benchmark::AddCustomContext("tsc_ghz", std::to_string(tsc_ghz()));
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
 }
 
 }  // namespace perf

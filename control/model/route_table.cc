@@ -23,8 +23,8 @@ bool identical(const dp::Route& a, const dp::Route& b) {
 }  // namespace
 
 ws::Status RouteTable::insert(dp::Route r, InsertMode mode) {
-    auto [it, fresh] = by_prefix_.try_emplace(r.dst);
-    Aliases& v = it->second;
+    auto [slot, fresh] = by_prefix_.try_emplace(r.dst);
+    Aliases& v = *slot;
     if (fresh) ++len_count_[r.dst.len];
     size_t pos = 0;
     while (pos < v.size() && sorts_before(v[pos], r.tos, r.metric)) ++pos;
@@ -63,9 +63,18 @@ bool shares_nexthop(const dp::Route& a, const dp::Route& b) {
 
 }  // namespace
 
+void RouteTable::erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i) {
+    v.erase(v.begin() + long(i));
+    --count_;
+    if (v.empty()) {
+        --len_count_[dst.len];
+        by_prefix_.erase(dst);
+    }
+}
+
 ws::Status RouteTable::insert6(dp::Route r, InsertMode mode) {
-    auto [it, fresh] = by_prefix_.try_emplace(r.dst);
-    Aliases& v = it->second;
+    auto [slot, fresh] = by_prefix_.try_emplace(r.dst);
+    Aliases& v = *slot;
     if (fresh) ++len_count_[r.dst.len];
     size_t lo = 0;
     while (lo < v.size() && v[lo].metric < r.metric) ++lo;
@@ -76,9 +85,7 @@ ws::Status RouteTable::insert6(dp::Route r, InsertMode mode) {
     if (mode == InsertMode::kReplace) {
         for (size_t i = lo; i < hi; ++i) {
             if (gateway_class(v[i]) != gw) continue;
-            count_ -= 1;
             v[i] = std::move(r);
-            ++count_;
             return {};
         }
     } else if (mode == InsertMode::kAppend || mode == InsertMode::kPrepend) {
@@ -99,9 +106,9 @@ ws::Status RouteTable::insert6(dp::Route r, InsertMode mode) {
 }
 
 ws::Status RouteTable::remove6(const dp::Route& want) {
-    auto it = by_prefix_.find(want.dst);
-    if (it == by_prefix_.end()) return ws::make_error(ws::Errc::kNotFound, "No such process");
-    Aliases& v = it->second;
+    Aliases* found = by_prefix_.find(want.dst);
+    if (!found) return ws::make_error(ws::Errc::kNotFound, "No such process");
+    Aliases& v = *found;
     const dp::Nexthop* w = want.nh.empty() ? nullptr : &want.nh[0];
     for (size_t i = 0; i < v.size(); ++i) {
         dp::Route& e = v[i];
@@ -126,21 +133,16 @@ ws::Status RouteTable::remove6(const dp::Route& want) {
             for (const auto& nh : e.nh) on_dev |= nh.ifindex == w->ifindex;
             if (!on_dev) continue;
         }
-        v.erase(v.begin() + long(i));
-        --count_;
-        if (v.empty()) {
-            --len_count_[want.dst.len];
-            by_prefix_.erase(it);
-        }
+        erase_alias(want.dst, v, i);
         return {};
     }
     return ws::make_error(ws::Errc::kNotFound, "No such process");
 }
 
 ws::Status RouteTable::remove(const dp::Route& want) {
-    auto it = by_prefix_.find(want.dst);
-    if (it == by_prefix_.end()) return ws::make_error(ws::Errc::kNotFound, "No such process");
-    Aliases& v = it->second;
+    Aliases* found = by_prefix_.find(want.dst);
+    if (!found) return ws::make_error(ws::Errc::kNotFound, "No such process");
+    Aliases& v = *found;
     for (size_t i = 0; i < v.size(); ++i) {
         const dp::Route& fa = v[i];
         if (fa.tos != want.tos) continue;
@@ -162,12 +164,7 @@ ws::Status RouteTable::remove(const dp::Route& want) {
                 continue;
             }
         }
-        v.erase(v.begin() + long(i));
-        --count_;
-        if (v.empty()) {
-            --len_count_[want.dst.len];
-            by_prefix_.erase(it);
-        }
+        erase_alias(want.dst, v, i);
         return {};
     }
     return ws::make_error(ws::Errc::kNotFound, "No such process");
@@ -175,32 +172,30 @@ ws::Status RouteTable::remove(const dp::Route& want) {
 
 size_t RouteTable::remove_if(const std::function<bool(const dp::Route&)>& pred) {
     size_t removed = 0;
-    for (auto it = by_prefix_.begin(); it != by_prefix_.end();) {
-        auto& v = it->second;
+    std::vector<ws::InetPrefix> emptied;
+    for (auto& [p, v] : by_prefix_.entries()) {
         size_t before = v.size();
         v.erase(std::remove_if(v.begin(), v.end(), pred), v.end());
         removed += before - v.size();
-        if (v.empty()) {
-            --len_count_[it->first.len];
-            it = by_prefix_.erase(it);
-        } else {
-            ++it;
-        }
+        if (v.empty()) emptied.push_back(p);
+    }
+    for (const auto& p : emptied) {
+        --len_count_[p.len];
+        by_prefix_.erase(p);
     }
     count_ -= removed;
     return removed;
 }
 
 void RouteTable::for_each_mut(const std::function<void(dp::Route&)>& f) {
-    for (auto& [p, v] : by_prefix_)
+    for (auto& [p, v] : by_prefix_.entries())
         for (auto& r : v) f(r);
 }
 
 RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const {
     for (int len = from_len; len >= 0; --len) {
         if (!len_count_[size_t(len)]) continue;
-        auto it = by_prefix_.find(ws::InetPrefix{a, uint8_t(len)}.masked());
-        if (it != by_prefix_.end()) return Handle{&it->second, uint8_t(len)};
+        if (const Aliases* v = by_prefix_.find(ws::InetPrefix{a, uint8_t(len)}.masked())) return Handle{v, uint8_t(len)};
     }
     return {};
 }
@@ -208,7 +203,7 @@ RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const 
 std::vector<const dp::Route*> RouteTable::sorted() const {
     std::vector<const Aliases*> groups;
     groups.reserve(by_prefix_.size());
-    for (const auto& [p, v] : by_prefix_) groups.push_back(&v);
+    for (const auto& [p, v] : by_prefix_.entries()) groups.push_back(&v);
     std::sort(groups.begin(), groups.end(), [](const Aliases* x, const Aliases* y) {
         const auto& a = x->front().dst;
         const auto& b = y->front().dst;
@@ -233,7 +228,7 @@ std::vector<const dp::Route*> RouteTable::sorted() const {
 std::vector<std::span<const dp::Route>> RouteTable::groups() const {
     std::vector<std::span<const dp::Route>> out;
     out.reserve(by_prefix_.size());
-    for (const auto& [p, v] : by_prefix_) out.emplace_back(v.data(), v.size());
+    for (const auto& [p, v] : by_prefix_.entries()) out.emplace_back(v.data(), v.size());
     return out;
 }
 

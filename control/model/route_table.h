@@ -11,25 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "common/inet.h"
+#include "control/model/prefix_map.h"
 #include "dataplane/tables/route.h"
 
 namespace ctl {
-
-struct PrefixHash {
-    size_t operator()(const ws::InetPrefix& p) const noexcept {
-        uint64_t a, b;
-        std::memcpy(&a, p.addr.b.data(), 8);
-        std::memcpy(&b, p.addr.b.data() + 8, 8);
-        uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b + 0x7f4a7c159e3779b9ull + (uint64_t(p.len) << 32));
-        h ^= h >> 29;
-        h *= 0xbf58476d1ce4e5b9ull;
-        return size_t(h ^ (h >> 32));
-    }
-};
 
 enum class InsertMode : uint8_t { kAdd, kAppend, kPrepend, kReplace };
 
@@ -78,8 +66,9 @@ public:
 
 private:
     Handle probe(const ws::InetAddr& a, int from_len) const;
+    void erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i);
 
-    std::unordered_map<ws::InetPrefix, Aliases, PrefixHash> by_prefix_;
+    PrefixMap<Aliases> by_prefix_;
     std::array<uint32_t, 129> len_count_{};  // prefixes present per length
     size_t count_ = 0;
 };
