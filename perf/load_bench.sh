@@ -8,7 +8,7 @@
 # (user+sys of the process: the kernel's route insertion runs in ip's system calls), which
 # the other tenants of a shared VM disturb less. Run as root.
 #
-#   sudo bash perf/load_bench.sh [BUILD]        BUILD defaults to build
+#   bash perf/load_bench.sh [BUILD]        BUILD defaults to build
 #   env: ROUTES (1000000)  SEED (1)  RUNS (wildside runs, median taken; 3)
 #        KERNEL_RUNS (1)   OUT (perf/out)
 # Writes OUT/load_bench.txt (key=value) and OUT/load_wildside.txt (wildsidectl's answer).

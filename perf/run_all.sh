@@ -3,7 +3,7 @@
 # workload of perf/gen_routes.py and writes the results under perf/out/ (git-ignored). Builds
 # nothing: BUILD must hold a build configured with -Dbench=true (the default).
 #
-#   sudo bash perf/run_all.sh [BUILD]         BUILD defaults to build; about 2-3 minutes on 2 cores
+#   bash perf/run_all.sh [BUILD]         BUILD defaults to build; about 2-3 minutes on 2 cores
 #   env: ROUTES (1000000), SEED (1), OUT (perf/out)
 #
 # perf/out/: work/ (the generated workload), NAME.json (Google Benchmark JSON) and NAME.txt

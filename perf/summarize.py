@@ -80,7 +80,7 @@ def main():
             lines.append("| %s | %.3f | %.0f%% |" % (p[:-2], b[p], 100 * b[p] / total))
         lines += [
             "| (inside apply: grammar only, parse_route of every line) | %.3f | |" % b["parse_only_s"],
-            "| (inside compile: RouteTable::export_routes of main) | %.3f | |" % b["export_s"],
+            "| (inside compile: RouteTable::groups of main) | %.3f | |" % b["export_s"],
             "| total | %.3f | |" % total,
             "",
         ]

@@ -16,8 +16,10 @@
 //
 // Built in one pass from the whole prefix list (sorted by length, so no entry is ever pushed
 // down) and read-only afterwards: snapshots rebuild tables, they are not updated in place.
-// Cost: see perf/fib_bench.cc and perf/RESULTS.md (copied below on each release).
-//   1,000,000 routes (BGP-like length mix): see perf/RESULTS.md
+// Cost (perf/fib_bench.cc; perf/RESULTS.md has the run and the command):
+//   1,000,001 prefixes, BGP-like mix: lpm_bulk_v4 ~50 cycles/lookup random, ~61 in-table
+//     (burst 32, 2-core EPYC VM); built in ~0.56 s; 273 MiB (286 B/prefix, of which routes 120 B).
+//   1,000 prefixes: ~7-10 cycles/lookup, 2.1 MiB. 1 prefix: 2-7 cycles, 5 KiB.
 #include <cstdint>
 #include <span>
 #include <string>

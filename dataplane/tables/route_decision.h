@@ -8,6 +8,8 @@
 // Returns: RouteDecision; error != 0 is the errno `ip route get` prints (strerror text).
 // Forwarding is on (wildside is a gateway): the "forwarding off gives EHOSTUNREACH" rule of the
 // input path never applies.
+// Cost (perf/route_decision_bench.cc): one cache-cold route_input() in a 1M-route table,
+// ~1,900 cycles with no user rule, ~2,300 with 16 rules, ~5,500 with 256 (perf/RESULTS.md).
 #include <cstdint>
 
 #include "dataplane/tables/fib_lookup.h"
