@@ -74,7 +74,21 @@ QueryOutput route_show(const Model& m, ws::Family f, ws::Tokens& t, const QueryO
     }
     for (uint32_t id : dump_order(fm)) {
         if (only != kTableAll && id != only) continue;
-        for (const dp::Route* r : fm.tables.at(id).sorted()) {
+        const auto routes = fm.tables.at(id).sorted();
+        for (size_t i = 0; i < routes.size(); ++i) {
+            const dp::Route* r = routes[i];
+            dp::Route group;
+            if (r->sibling_group) {
+                // fib6_dump_node(): a group prints once, at its first sibling, and the dump goes
+                // on after its last sibling (what lies between is not shown).
+                std::vector<const dp::Route*> members;
+                size_t last = i;
+                for (size_t j = i; j < routes.size() && routes[j]->dst == r->dst; ++j)
+                    if (routes[j]->sibling_group == r->sibling_group) members.push_back(routes[j]), last = j;
+                group = merge_siblings(members);
+                r = &group;
+                i = last;
+            }
             if (flt->prefix && !(flt->prefix->len <= r->dst.len && flt->prefix->masked().contains(r->dst.addr))) continue;
             if (flt->protocol && r->protocol != *flt->protocol) continue;
             if (flt->type && r->type != *flt->type) continue;
@@ -138,7 +152,17 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
     QueryOutput q;
     if (req->fibmatch) {
         if (!d.route) return rtnl_error(ENETUNREACH);
-        q.out = opt.json ? "[" + route_json(*d.route, pc, true) + "]\n" : format_route_line(*d.route, pc, true) + "\n";
+        dp::Route shown = *d.route;
+        if (d.route->sibling_group) {
+            // The chosen sibling first, then the others in sibling order, wrapping.
+            const auto group = dp::siblings_of(d.aliases, size_t(d.route - d.aliases.data()));
+            size_t at = 0;
+            while (&d.aliases[group[at]] != d.route) ++at;
+            std::vector<const dp::Route*> members;
+            for (size_t k = 0; k < group.size(); ++k) members.push_back(&d.aliases[group[(at + k) % group.size()]]);
+            shown = merge_siblings(members);
+        }
+        q.out = opt.json ? "[" + route_json(shown, pc, true) + "]\n" : format_route_line(shown, pc, true) + "\n";
         return q;
     }
     if (opt.json) {

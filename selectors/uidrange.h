@@ -20,7 +20,9 @@ struct Uidrange {
         auto a = ws::parse_u32_dec(w->substr(0, dash), "uidrange");
         auto b = ws::parse_u32_dec(w->substr(dash + 1), "uidrange");
         if (!a || !b) return ws::invalid_arg("uidrange", *w);
-        if (*a > *b) return ws::make_error(ws::Errc::kInvalid, "Invalid uid range.", std::string(*w));
+        // fib_nl2rule(): 0-4294967295 is the "unset" range, refused like a reversed one.
+        if (*a > *b || (*a == 0 && *b == 0xffffffffu))
+            return ws::make_error(ws::Errc::kInvalid, "Invalid uid range.", std::string(*w));
         return Uidrange{*a, *b};
     }
     bool present() const { return true; }

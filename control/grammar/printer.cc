@@ -129,7 +129,7 @@ std::string format_route_line(const dp::Route& r, const PrintContext& pc, bool s
     if (single) {
         if (r.nh[0].has_gw()) out += "via " + r.nh[0].gw.format() + " ";
         out += "dev " + pc.dev_name(r.nh[0].ifindex) + " ";
-    } else if (v6 && r.is_error()) {
+    } else if (v6 && (r.is_error() || r.type == dp::RouteType::kThrow)) {
         out += "dev lo ";
     }
     if (show_table && r.table != dp::kTableMain) out += "table " + pc.names->table_name(r.table) + " ";
@@ -160,7 +160,7 @@ std::string route_json(const dp::Route& r, const PrintContext& pc, bool show_tab
     if (single) {
         if (r.nh[0].has_gw()) o.str("gateway", r.nh[0].gw.format());
         o.str("dev", pc.dev_name(r.nh[0].ifindex));
-    } else if (v6 && r.is_error()) {
+    } else if (v6 && (r.is_error() || r.type == dp::RouteType::kThrow)) {
         o.str("dev", "lo");
     }
     if (show_table && r.table != dp::kTableMain) o.str("table", pc.names->table_name(r.table));
@@ -183,6 +183,15 @@ std::string route_json(const dp::Route& r, const PrintContext& pc, bool show_tab
         o.raw("nexthops", a.text());
     }
     return o.text();
+}
+
+dp::Route merge_siblings(const std::vector<const dp::Route*>& members) {
+    dp::Route out = *members.front();
+    out.nh = dp::NexthopList();
+    for (const auto* m : members)
+        for (const auto& nh : m->nh) out.nh.push_back(nh);
+    out.multipath = true;
+    return out;
 }
 
 std::string format_route_args(const dp::Route& r, const PrintContext& pc) {

@@ -4,6 +4,7 @@
 // Every text form is valid input again: format_rule_args() and format_route_args() are what
 // the round-trip tests parse back.
 #include <string>
+#include <vector>
 
 #include "common/names.h"
 #include "dataplane/tables/interfaces.h"
@@ -28,6 +29,10 @@ std::string format_rule_args(const dp::Rule& r, const PrintContext& pc);
 // One `ip route show` entry; show_table: the table is printed unless it is main.
 std::string format_route_line(const dp::Route& r, const PrintContext& pc, bool show_table);
 std::string route_json(const dp::Route& r, const PrintContext& pc, bool show_table);
+// An IPv6 sibling group as one route to print: the first member's attributes and every
+// member's nexthop, in the given order (`ip -6 route show` prints a group as one entry).
+dp::Route merge_siblings(const std::vector<const dp::Route*>& members);
+
 // The arguments of an `ip route add` that re-creates r (table always given).
 std::string format_route_args(const dp::Route& r, const PrintContext& pc);
 

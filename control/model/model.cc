@@ -204,7 +204,8 @@ void Model::kernel_route(const dp::Link& l, ws::Family f, dp::RouteType type, ui
     r.nh.push_back(nh);
     dp::rebalance(r);
     RouteTable& t = family(f).table(table);
-    (void)(f == ws::Family::kInet6 ? t.insert6(std::move(r), InsertMode::kAppend) : t.insert(std::move(r), InsertMode::kAppend));
+    if (f == ws::Family::kInet6) (void)t.insert6({std::move(r)}, InsertMode::kAppend);
+    else (void)t.insert(std::move(r), InsertMode::kAppend);
 }
 
 // fib_add_ifaddr(): the local route always; with the link up, the prefix route of a primary

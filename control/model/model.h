@@ -160,7 +160,7 @@ private:
     ws::Status resolve_devices(RouteRequest& req);
     ws::Status resolve_nexthops(ws::Family f, RouteRequest& req);
     ws::Status route_modify6(RouteRequest req, InsertMode mode);
-    ws::Status check_gateway6(dp::Route& r, dp::Nexthop& nh);
+    ws::Status check_gateway6(dp::Route& r, dp::Nexthop& nh, bool table_given);
     bool valid_prefsrc6(const ws::InetAddr& src, uint32_t dev) const;
     ws::Status check_gateway(ws::Family f, dp::Route& r, dp::Nexthop& nh);
     bool is_local_address(ws::Family f, const ws::InetAddr& a, uint32_t table) const;

@@ -172,31 +172,47 @@ ws::Status Model::resolve_devices(RouteRequest& req) {
 // ip6_validate_gw(): not unspecified or multicast, not one of ours; a link-local gateway needs
 // its device; any other must resolve to a device route (no gateway, no reject) in the route's
 // table or by the rules, on the given device if there is one.
-ws::Status Model::check_gateway6(dp::Route& r, dp::Nexthop& nh) {
+ws::Status Model::check_gateway6(dp::Route& r, dp::Nexthop& nh, bool table_given) {
     if (nh.gw.is_zero() || nh.gw.is_multicast()) return kernel_error("Error: Invalid gateway address.");
-    if (ifs.owner_of(nh.gw)) return kernel_error("Error: Gateway can not be a local address.");
+    // ipv6_chk_addr_and_flags(): a link-local gateway is ours only on the route's own device.
+    const dp::Link* owner = ifs.owner_of(nh.gw);
+    if (owner && (!nh.gw.is_link_local6() || owner->ifindex == nh.ifindex))
+        return kernel_error("Error: Gateway can not be a local address.");
+    sel::FlowKey k;
+    k.daddr = nh.gw;
+    k.saddr = ws::InetAddr::zero(ws::Family::kInet6);
+    k.oif = nh.ifindex;
+    k.route_oif = nh.ifindex;
+    k.iif = 0;  // rt6_lookup() carries no iif: `iif lo` rules do not see gateway checks
+    // fib6_is_reject(): error routes, and routes through lo, resolve no gateway.
+    auto reject = [](const dp::FibResult& res) {
+        return !res.ok() || res.route->nh.empty() || res.route->nh[res.nh_index].ifindex == sel::kLoopbackIfindex;
+    };
     if (nh.gw.is_link_local6()) {
         if (!nh.ifindex) return kernel_error("Error: Egress device not specified.");
-    } else if (!(nh.flags & dp::kNhOnlink)) {
-        sel::FlowKey k;
-        k.daddr = nh.gw;
-        k.saddr = ws::InetAddr::zero(ws::Family::kInet6);
-        k.oif = nh.ifindex;
-        k.route_oif = nh.ifindex;
-        k.iif = sel::kLoopbackIfindex;
-        const uint32_t flags = dp::kLookupStrictIface | dp::kLookupIgnoreLinkstate;
+    } else if (nh.flags & dp::kNhOnlink) {
+        // ip6_route_check_nh_onlink(): main may not route G elsewhere (its default aside).
+        if (!nh.ifindex) return kernel_error("Error: Egress device not specified.");
+        dp::FibResult res;
+        if (const RouteTable* t = v6.table_by_id(dp::kTableMain)) res = dp::table_lookup6(*t, k, 0);
+        if (!reject(res) && res.route->dst.len != 0 &&
+            (res.route->type != dp::RouteType::kUnicast || res.route->nh[res.nh_index].ifindex != nh.ifindex))
+            return kernel_error("Error: Nexthop has invalid gateway or device mismatch.");
+    } else {
+        // ip6_route_check_nh(): the route's own table first when one was named, then the rules;
+        // the answer must be a device route (no gateway), on the given device if there is one.
+        const uint32_t flags = dp::kLookupStrictIface | dp::kLookupIgnoreLinkstate | dp::kLookupNoSuppress;
         auto usable = [&](const dp::FibResult& res) {
-            if (!res.ok() || res.route->nh.empty()) return false;
+            if (reject(res)) return false;
             const dp::Nexthop& via = res.route->nh[res.nh_index];
             return !via.has_gw() && (!nh.ifindex || via.ifindex == nh.ifindex);
         };
         dp::FibResult res;
-        if (const RouteTable* t = v6.table_by_id(r.table)) res = dp::table_lookup6(*t, k, flags);
+        if (table_given)
+            if (const RouteTable* t = v6.table_by_id(r.table)) res = dp::table_lookup6(*t, k, flags);
         if (!usable(res)) res = dp::fib_lookup(v6, ifs, k, flags);
         if (!usable(res)) return kernel_error("RTNETLINK answers: No route to host");
         nh.ifindex = res.route->nh[res.nh_index].ifindex;
-    } else if (!nh.ifindex) {
-        return kernel_error("Error: Egress device not specified.");
     }
     nh.scope = kScopeLink;
     const dp::Link* dev = ifs.find(nh.ifindex);
@@ -214,6 +230,9 @@ bool Model::valid_prefsrc6(const ws::InetAddr& src, uint32_t dev) const {
 
 ws::Status Model::route_modify6(RouteRequest req, InsertMode mode) {
     dp::Route& r = req.route;
+    // iproute2 sends main when no table is named; only an explicit `table 0` reaches the kernel
+    // as 0, which stores the route in main but validates its gateway by the rules alone.
+    const bool table_given = !(req.has_table && r.table == dp::kTableUnspec);
     if (r.table == dp::kTableUnspec) r.table = dp::kTableMain;
     if (r.tos) return kernel_error("Error: Invalid dsfield (tos): option not available for IPv6.");
     r.dst = r.dst.masked();  // IPv6 clears host bits silently
@@ -223,11 +242,15 @@ ws::Status Model::route_modify6(RouteRequest req, InsertMode mode) {
     WS_TRY(resolve_devices(req));
     if (r.is_error() || r.type == dp::RouteType::kThrow) {
         r.nh = dp::NexthopList();  // shown through lo, whatever device was given
+        r.pref = 2;                // and without their preference
     } else {
+        if (r.multipath)
+            for (const auto& nh : r.nh)
+                if (!nh.has_gw()) return kernel_error("Error: Device only routes can not be added for IPv6 using the multipath API.");
         if (r.nh.empty()) return kernel_error("RTNETLINK answers: No such device");
         for (auto& nh : r.nh) {
             if (nh.has_gw()) {
-                WS_TRY(check_gateway6(r, nh));
+                WS_TRY(check_gateway6(r, nh, table_given));
                 continue;
             }
             const dp::Link* dev = ifs.find(nh.ifindex);
@@ -240,7 +263,20 @@ ws::Status Model::route_modify6(RouteRequest req, InsertMode mode) {
     if (r.prefsrc.valid() && !valid_prefsrc6(r.prefsrc, r.nh.empty() ? 0 : r.nh[0].ifindex))
         return kernel_error("Error: Invalid source address.");
     invalidate_lookups();
-    auto st = v6.table(r.table).insert6(std::move(req.route), mode);
+    // ip6_route_multipath_add(): one route per nexthop, alike but for it, as one sibling group.
+    std::vector<dp::Route> routes;
+    if (r.nh.size() <= 1) {
+        routes.push_back(std::move(r));
+    } else {
+        for (const auto& nh : r.nh) {
+            dp::Route one = r;
+            one.nh = dp::NexthopList();
+            one.nh.push_back(nh);
+            one.multipath = false;
+            routes.push_back(std::move(one));
+        }
+    }
+    auto st = v6.table(routes.front().table).insert6(std::move(routes), mode);
     if (!st) return kernel_error("RTNETLINK answers: File exists", Errc::kExists);
     return {};
 }

@@ -1,5 +1,7 @@
 #include "control/model/route_table.h"
 
+#include "selectors/flow_key.h"
+
 #include <algorithm>
 
 namespace ctl {
@@ -54,13 +56,6 @@ namespace {
 
 bool gateway_class(const dp::Route& r) { return !r.nh.empty() && r.nh[0].has_gw(); }
 
-bool shares_nexthop(const dp::Route& a, const dp::Route& b) {
-    for (const auto& x : a.nh)
-        for (const auto& y : b.nh)
-            if (x.gw == y.gw && x.ifindex == y.ifindex) return true;
-    return false;
-}
-
 }  // namespace
 
 void RouteTable::erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i) {
@@ -72,36 +67,92 @@ void RouteTable::erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i) {
     }
 }
 
-ws::Status RouteTable::insert6(dp::Route r, InsertMode mode) {
-    auto [slot, fresh] = by_prefix_.try_emplace(r.dst);
-    Aliases& v = *slot;
-    if (fresh) ++len_count_[r.dst.len];
-    size_t lo = 0;
-    while (lo < v.size() && v[lo].metric < r.metric) ++lo;
-    size_t hi = lo;
-    while (hi < v.size() && v[hi].metric == r.metric) ++hi;
-    const bool gw = gateway_class(r);
-    if (mode == InsertMode::kAdd && hi > lo) return ws::make_error(ws::Errc::kExists, "File exists");
-    if (mode == InsertMode::kReplace) {
-        for (size_t i = lo; i < hi; ++i) {
-            if (gateway_class(v[i]) != gw) continue;
-            v[i] = std::move(r);
-            return {};
-        }
+namespace {
+
+// The (gateway, device) an IPv6 route leaves by: error routes are "dev lo, no gateway".
+std::pair<ws::InetAddr, uint32_t> nexthop_key(const dp::Route& r) {
+    if (r.nh.empty()) return {ws::InetAddr(), sel::kLoopbackIfindex};
+    return {r.nh[0].gw, r.nh[0].ifindex};
+}
+
+}  // namespace
+
+void RouteTable::erase_group(const ws::InetPrefix& dst, Aliases& v, size_t i) {
+    const uint32_t g = v[i].sibling_group;
+    size_t removed = 0;
+    if (!g) {
+        v.erase(v.begin() + long(i));
+        removed = 1;
+    } else {
+        removed = size_t(std::erase_if(v, [&](const dp::Route& r) { return r.sibling_group == g; }));
+    }
+    count_ -= removed;
+    if (v.empty()) {
+        --len_count_[dst.len];
+        by_prefix_.erase(dst);
+    }
+}
+
+ws::Status RouteTable::insert6(std::vector<dp::Route> routes, InsertMode mode) {
+    const ws::InetPrefix dst = routes.front().dst;
+    const uint32_t metric = routes.front().metric;
+    for (size_t a = 0; a < routes.size(); ++a)
+        for (size_t b = a + 1; b < routes.size(); ++b)
+            if (nexthop_key(routes[a]) == nexthop_key(routes[b])) return ws::make_error(ws::Errc::kExists, "File exists");
+    auto [slot, fresh] = by_prefix_.try_emplace(dst);
+    Aliases* v = slot;
+    if (fresh) ++len_count_[dst.len];
+    auto range = [&](size_t& lo, size_t& hi) {
+        lo = 0;
+        while (lo < v->size() && (*v)[lo].metric < metric) ++lo;
+        hi = lo;
+        while (hi < v->size() && (*v)[hi].metric == metric) ++hi;
+    };
+    size_t lo, hi;
+    range(lo, hi);
+    const bool gw = gateway_class(routes.front());
+    uint32_t group = routes.size() > 1 ? ++last_group_ : 0;
+    size_t pos = hi;
+    if (mode == InsertMode::kAdd && hi > lo) {
+        if (fresh) by_prefix_.erase(dst), --len_count_[dst.len];
+        return ws::make_error(ws::Errc::kExists, "File exists");
+    }
+    if (mode == InsertMode::kReplace && hi > lo) {
+        // fib6_add_rt2node(): the first route of the same class, else the metric's first route
+        // (fallback_ins); an ECMP group goes as a whole and the new route takes its place.
+        size_t target = lo;
+        for (size_t i = lo; i < hi; ++i)
+            if (gateway_class((*v)[i]) == gw) {
+                target = i;
+                break;
+            }
+        const uint32_t old = (*v)[target].sibling_group;
+        pos = target;
+        if (old)
+            for (size_t i = 0; i < target; ++i) pos -= (*v)[i].sibling_group == old;
+        if (old) std::erase_if(*v, [&](const dp::Route& r) { return r.sibling_group == old; });
+        else v->erase(v->begin() + long(target));
+        recount();
     } else if (mode == InsertMode::kAppend || mode == InsertMode::kPrepend) {
         for (size_t i = lo; i < hi; ++i)
-            if (shares_nexthop(v[i], r)) return ws::make_error(ws::Errc::kExists, "File exists");
+            for (const auto& r : routes)
+                if (nexthop_key((*v)[i]) == nexthop_key(r)) return ws::make_error(ws::Errc::kExists, "File exists");
+        // An appended gateway route joins the first ECMP-able route of its metric as a sibling,
+        // at the end of the metric (prepend does the same).
         for (size_t i = lo; gw && i < hi; ++i) {
-            if (!gateway_class(v[i])) continue;
-            for (const auto& nh : r.nh) v[i].nh.push_back(nh);
-            v[i].multipath = v[i].nh.size() > 1;
-            dp::rebalance(v[i]);
-            return {};
+            if (!gateway_class((*v)[i])) continue;
+            if (!(*v)[i].sibling_group) (*v)[i].sibling_group = ++last_group_;
+            group = (*v)[i].sibling_group;
+            break;
         }
     }
-    r.multipath = r.nh.size() > 1;
-    v.insert(v.begin() + long(hi), std::move(r));
-    ++count_;
+    for (auto& r : routes) {
+        r.sibling_group = group;
+        r.multipath = false;
+        v->insert(v->begin() + long(pos++), std::move(r));
+        ++count_;
+    }
+    if (group) dp::rebalance_siblings(*v, group);
     return {};
 }
 
@@ -111,29 +162,31 @@ ws::Status RouteTable::remove6(const dp::Route& want) {
     Aliases& v = *found;
     const dp::Nexthop* w = want.nh.empty() ? nullptr : &want.nh[0];
     for (size_t i = 0; i < v.size(); ++i) {
-        dp::Route& e = v[i];
+        const dp::Route& e = v[i];
+        // ip6_route_del(): table, metric, gateway, device and protocol; not the route type.
         if (want.metric && e.metric != want.metric) continue;
-        if (want.type != dp::RouteType::kUnspec && e.type != want.type) continue;
         if (want.protocol && e.protocol != want.protocol) continue;
+        const auto [egw, edev] = nexthop_key(e);
+        if (w && w->ifindex && edev != w->ifindex) continue;
         if (w && w->has_gw()) {
-            size_t k = 0;
-            while (k < e.nh.size() && !(e.nh[k].gw == w->gw && (!w->ifindex || e.nh[k].ifindex == w->ifindex))) ++k;
-            if (k == e.nh.size()) continue;
-            if (e.nh.size() > 1) {
-                dp::NexthopList rest;
-                for (size_t j = 0; j < e.nh.size(); ++j)
-                    if (j != k) rest.push_back(e.nh[j]);
-                e.nh = std::move(rest);
-                e.multipath = e.nh.size() > 1;
-                dp::rebalance(e);
-                return {};
+            if (egw != w->gw) continue;
+            // A gateway names one sibling: only that one goes.
+            const uint32_t g = e.sibling_group;
+            v.erase(v.begin() + long(i));
+            --count_;
+            if (g) {
+                if (std::count_if(v.begin(), v.end(), [&](const dp::Route& r) { return r.sibling_group == g; }) == 1)
+                    for (auto& r : v)
+                        if (r.sibling_group == g) r.sibling_group = 0, r.nh[0].upper_bound = int32_t(0x7fffffff);
+                dp::rebalance_siblings(v, g);
             }
-        } else if (w && w->ifindex) {
-            bool on_dev = false;
-            for (const auto& nh : e.nh) on_dev |= nh.ifindex == w->ifindex;
-            if (!on_dev) continue;
+            if (v.empty()) {
+                --len_count_[want.dst.len];
+                by_prefix_.erase(want.dst);
+            }
+            return {};
         }
-        erase_alias(want.dst, v, i);
+        erase_group(want.dst, v, i);
         return {};
     }
     return ws::make_error(ws::Errc::kNotFound, "No such process");
@@ -190,6 +243,11 @@ size_t RouteTable::remove_if(const std::function<bool(const dp::Route&)>& pred) 
 void RouteTable::for_each_mut(const std::function<void(dp::Route&)>& f) {
     for (auto& [p, v] : by_prefix_.entries())
         for (auto& r : v) f(r);
+}
+
+void RouteTable::recount() {
+    count_ = 0;
+    for (const auto& [p, v] : by_prefix_.entries()) count_ += v.size();
 }
 
 RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const {

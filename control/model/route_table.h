@@ -33,9 +33,12 @@ public:
     // IPv4 (fib_table_insert): key (tos, metric), order tos desc, metric, insertion.
     ws::Status insert(dp::Route r, InsertMode mode);
     // IPv6 (fib6_add_rt2node): key metric, order metric then insertion; a gateway route
-    // appended at a metric that has one joins its ECMP group as the last nexthop; replace
-    // replaces the first route of the same class (gateway or device) at that metric.
-    ws::Status insert6(dp::Route r, InsertMode mode);
+    // appended at a metric that has one joins its ECMP group (dp::Route::sibling_group) at the
+    // end of the metric; replace replaces the first route of the same class (gateway or not),
+    // else the metric's first route, a whole group at once.
+    // routes: one per nexthop (an error route: one without), alike but for the nexthop; two or
+    // more form one ECMP group.
+    ws::Status insert6(std::vector<dp::Route> routes, InsertMode mode);
     // IPv6 delete (ip6_route_del): the first match in metric order; with a gateway only that
     // nexthop of an ECMP group goes.
     ws::Status remove6(const dp::Route& want);
@@ -67,10 +70,13 @@ public:
 private:
     Handle probe(const ws::InetAddr& a, int from_len) const;
     void erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i);
+    void erase_group(const ws::InetPrefix& dst, Aliases& v, size_t i);  // i and its siblings
+    void recount();
 
     PrefixMap<Aliases> by_prefix_;
     std::array<uint32_t, 129> len_count_{};  // prefixes present per length
     size_t count_ = 0;
+    uint32_t last_group_ = 0;  // IPv6 sibling group ids
 };
 
 }  // namespace ctl

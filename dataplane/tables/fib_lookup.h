@@ -28,12 +28,14 @@ struct FibResult {
     uint32_t table = 0;
     uint32_t rule_priority = 0;
     uint8_t prefixlen = 0;
+    std::span<const Route> aliases;  // every alias of the matched prefix (IPv6 siblings live there)
     bool ok() const { return error == 0; }
 };
 
 enum LookupFlags : uint32_t {
     kLookupIgnoreLinkstate = 1,  // FIB_LOOKUP_IGNORE_LINKSTATE (gateway validation)
     kLookupStrictIface = 2,      // IPv6 RT6_LOOKUP_F_IFACE: a route off k.oif is no candidate
+    kLookupNoSuppress = 4,       // IPv6 gateway checks: fib6_rule_suppress() does not apply
 };
 
 // Checks one prefix's aliases in order (fib_table_lookup's inner loop). Returns true when they
@@ -114,6 +116,7 @@ FibResult table_lookup6(const Table& t, const sel::FlowKey& k, uint32_t flags) {
         for (; i < routes.size() && routes[i].metric == metric; ++i) consider(routes[i]);
         for (; !chosen && i < routes.size(); ++i) consider(routes[i]);
         if (!chosen) continue;
+        res.aliases = routes;
         const auto& info = route_type_info(chosen->type);
         res.error = info.disposition == Disposition::kError || info.disposition == Disposition::kThrow ? info.error : 0;
         res.route = chosen;
@@ -196,7 +199,7 @@ FibResult fib_lookup(const RuleSet& rules, const Interfaces& ifs, const sel::Flo
                 if (!table) continue;
                 FibResult r = k.daddr.is_v6() ? table_lookup6(*table, k, flags) : table_lookup(*table, k, flags);
                 if (r.error == EAGAIN) continue;
-                if (r.ok()) {
+                if (r.ok() && !(flags & kLookupNoSuppress)) {
                     if (int(r.prefixlen) <= rule.suppress_prefixlen) continue;
                     if (rule.suppress_ifgroup != -1) {
                         const Link* dev = ifs.find(r.route->nh[r.nh_index].ifindex);

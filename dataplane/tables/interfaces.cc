@@ -52,6 +52,7 @@ namespace {
 
 // The IPv6 scope of an address as source selection ranks it (IPV6_ADDR_SCOPE_*).
 int scope6(const ws::InetAddr& a) {
+    if (a.is_zero()) return 0;  // :: has no scope: like a link-local destination, the smallest wins
     if (a.is_multicast()) return a.b[1] & 0x0f;
     if (a.is_loopback()) return 0x1;
     if (a.is_link_local6()) return 0x2;

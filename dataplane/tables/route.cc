@@ -18,4 +18,30 @@ void rebalance(Route& r) {
     }
 }
 
+std::vector<uint32_t> siblings_of(std::span<const Route> aliases, size_t i) {
+    std::vector<uint32_t> out;
+    const uint32_t g = aliases[i].sibling_group;
+    if (!g) return {uint32_t(i)};
+    for (size_t k = 0; k < aliases.size(); ++k)
+        if (aliases[k].sibling_group == g) out.push_back(uint32_t(k));
+    return out;
+}
+
+void rebalance_siblings(std::span<Route> aliases, uint32_t group) {
+    uint64_t total = 0;
+    for (const auto& r : aliases)
+        if (r.sibling_group == group && !r.nh.empty() && !(r.nh[0].flags & kNhDead)) total += r.nh[0].weight;
+    uint64_t w = 0;
+    for (auto& r : aliases) {
+        if (r.sibling_group != group || r.nh.empty()) continue;
+        Nexthop& nh = r.nh[0];
+        if ((nh.flags & kNhDead) || total == 0) {
+            nh.upper_bound = -1;
+            continue;
+        }
+        w += nh.weight;
+        nh.upper_bound = int32_t(int64_t(((w << 31) + total / 2) / total) - 1);
+    }
+}
+
 }  // namespace dp

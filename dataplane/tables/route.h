@@ -4,6 +4,7 @@
 // The model (control/) and the compiled FIB share this type, so the lookup algorithm in
 // fib_lookup.h runs unchanged over both. Identity (reference §2.3) is (table, dst, tos, metric).
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "common/inet.h"
@@ -98,11 +99,19 @@ struct Route {
     uint8_t protocol = 3;      // boot, iproute2's default
     bool multipath = false;    // given as a `nexthop` list: printed as one
     uint8_t pref = 0;          // IPv6 router preference: 1 low, 2 medium, 3 high (0: IPv4)
+    // IPv6 ECMP: siblings are separate routes of one prefix and metric sharing a non-zero group
+    // id (fib6_siblings), each with its own attributes and its one nexthop.
+    uint32_t sibling_group = 0;
     ws::InetAddr prefsrc;      // `src`; family kNone when unset
     NexthopList nh;            // empty for error and throw routes
 
     bool is_error() const { return route_type_info(type).disposition == Disposition::kError; }
 };
+
+// The IPv6 sibling group of aliases[i] (itself alone when it has none), in sibling order.
+std::vector<uint32_t> siblings_of(std::span<const Route> aliases, size_t i);
+// rt6_multipath_rebalance(): the upper bounds over a sibling group's nexthops, in order.
+void rebalance_siblings(std::span<Route> aliases, uint32_t group);
 
 // Recomputes the hash-threshold upper bounds of a route's nexthops, as fib_rebalance():
 // bound_i = round((w_1 + ... + w_i) << 31 / total) - 1 over the usable nexthops, -1 for the rest.

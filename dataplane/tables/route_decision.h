@@ -38,6 +38,7 @@ struct RouteDecision {
     uint32_t cache_flags = 0;
     const Route* route = nullptr;
     uint8_t prefixlen = 0;
+    std::span<const Route> aliases;  // the matched prefix's aliases (IPv6 sibling groups)
 };
 
 RouteDecision route_output(const Routing& r, sel::FlowKey k);

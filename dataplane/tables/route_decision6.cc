@@ -11,15 +11,22 @@ namespace {
 // rt6_need_strict(): multicast, link-local and loopback destinations must use the given device.
 bool need_strict(const ws::InetAddr& d) { return d.is_multicast() || d.is_link_local6() || d.is_loopback(); }
 
-// fib6_select_path(): the hashed sibling of an ECMP group, unless it fails the device check,
-// in which case the route selection's own choice stays.
+// fib6_select_path(): when the selected route has siblings, the flow hash picks one — the
+// selected route itself when the hash is within its bound, else the next sibling (in sibling
+// order, wrapping) whose bound holds it, unless that one fails the device check.
 void select_sibling(FibResult& res, const sel::FlowKey& k, uint32_t flags) {
-    const Route& r = *res.route;
-    if (r.nh.size() < 2) return;
+    if (!res.route->sibling_group || res.route->nh.empty()) return;
     const uint32_t hash = multipath_hash(k);
-    for (uint32_t i = 0; i < r.nh.size(); ++i) {
-        if (r.nh[i].upper_bound == -1 || int(hash) > r.nh[i].upper_bound) continue;
-        if (score6(r, r.nh[i].ifindex, k, flags) >= 0) res.nh_index = i;
+    if (int(hash) <= res.route->nh[0].upper_bound) return;
+    const auto group = siblings_of(res.aliases, size_t(res.route - res.aliases.data()));
+    size_t at = 0;
+    while (&res.aliases[group[at]] != res.route) ++at;
+    for (size_t step = 1; step < group.size(); ++step) {
+        const Route& sib = res.aliases[group[(at + step) % group.size()]];
+        if (int(hash) > sib.nh[0].upper_bound) continue;
+        if (score6(sib, sib.nh[0].ifindex, k, flags) < 0) return;
+        res.route = &sib;
+        res.nh_index = 0;
         return;
     }
 }
@@ -39,6 +46,7 @@ RouteDecision decide6(const Routing& rt, const sel::FlowKey& k, uint32_t flags, 
     d.type = r.type;
     d.has_table = true;
     d.route = &r;
+    d.aliases = res.aliases;
     d.prefixlen = res.prefixlen;
     d.dev = nh.ifindex;
     // ip6_rt_get_dev_rcu(): local routes and the kernel's anycast routes deliver through lo.
@@ -68,7 +76,11 @@ RouteDecision route_input6(const Routing& r, sel::FlowKey k) {
     k.oif = 0;
     k.route_oif = k.iif;  // ip6_pol_route_input(): the input device takes the oif's place
     uint32_t flags = need_strict(k.daddr) ? kLookupStrictIface : 0;
-    return decide6(r, k, flags, true);
+    RouteDecision d = decide6(r, k, flags, true);
+    // rt6_fill_node() asks the multicast routing cache for an input route to a group and,
+    // with none there, `ip -6 route get` fails with EMSGSIZE.
+    if (!d.error && k.daddr.is_multicast()) d.error = EMSGSIZE;
+    return d;
 }
 
 }  // namespace dp

@@ -145,6 +145,7 @@ TEST(SelectorParse, UidrangeErrors) {
     expect_parse_error("uidrange -5");
     expect_parse_error("uidrange 1-");
     expect_parse_error("uidrange 0-4294967296");
+    expect_parse_error("uidrange 0-4294967295", "Invalid uid range.");  // the kernel's "unset" range
 }
 
 TEST(SelectorParse, FwmarkErrors) {
@@ -242,9 +243,9 @@ TEST(SelectorParse, PortsUidsProtocolsDevices) {
     auto q = must_parse<sel::Sport>("sport 1-65534");
     EXPECT_EQ(q.range.start, 1);
     EXPECT_EQ(q.range.end, 65534);
-    auto u = must_parse<sel::Uidrange>("uidrange 0-4294967295");
+    auto u = must_parse<sel::Uidrange>("uidrange 0-4294967294");
     EXPECT_EQ(u.start, 0u);
-    EXPECT_EQ(u.end, 0xffffffffu);
+    EXPECT_EQ(u.end, 0xfffffffeu);
     EXPECT_EQ(must_parse<sel::IpProto>("ipproto tcp").proto, 6);
     EXPECT_EQ(must_parse<sel::IpProto>("ipproto 17").proto, 17);
     auto i = must_parse<sel::Iif>("dev eth0");  // `dev` is an alias of iif
