@@ -44,6 +44,7 @@ asan: build-asan
 oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --replay tests/oracle/regress --wildsidectl $(BUILD)/wildsidectl
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --queries 300
+	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --family 6 --seed $(ORACLE_SEED) --configs 100 --queries 300
 
 fuzz: build-fuzz
 	mkdir -p $(BUILD_FUZZ)/corpus

@@ -27,8 +27,10 @@ ws::Status Model::rule_add(ws::Family f, RuleRequest req) {
     FamilyModel& fm = family(f);
     dp::Rule& r = req.rule;
     if (!req.has_priority) r.priority = default_pref(fm.rules);
-    if (f == ws::Family::kInet6 && r.action == dp::RuleAction::kToTable && r.table == dp::kTableUnspec)
-        return kernel_error("Error: Invalid table.");
+    if (f == ws::Family::kInet6 && r.action == dp::RuleAction::kToTable) {
+        if (r.table == dp::kTableUnspec) return kernel_error("Error: Invalid table.");
+        fm.table(r.table);  // fib6_rule_configure() creates the table (its place in dumps)
+    }
     if (r.action == dp::RuleAction::kToTable && r.table == dp::kTableUnspec) {
         // fib_empty_table(): the lowest table id that does not exist yet.
         uint32_t id = 1;

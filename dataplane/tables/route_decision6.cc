@@ -77,9 +77,9 @@ RouteDecision route_input6(const Routing& r, sel::FlowKey k) {
     k.route_oif = k.iif;  // ip6_pol_route_input(): the input device takes the oif's place
     uint32_t flags = need_strict(k.daddr) ? kLookupStrictIface : 0;
     RouteDecision d = decide6(r, k, flags, true);
-    // rt6_fill_node() asks the multicast routing cache for an input route to a group and,
-    // with none there, `ip -6 route get` fails with EMSGSIZE.
-    if (!d.error && k.daddr.is_multicast()) d.error = EMSGSIZE;
+    // rt6_fill_node() asks the multicast routing cache for an input route to a group through a
+    // multicast prefix and, with none there, `ip -6 route get` fails with EMSGSIZE.
+    if (!d.error && k.daddr.is_multicast() && d.route->dst.len && d.route->dst.addr.is_multicast()) d.error = EMSGSIZE;
     return d;
 }
 

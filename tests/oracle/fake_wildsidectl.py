@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 IP = "/sbin/ip"
 
@@ -46,14 +47,26 @@ def main():
     run([IP, "netns", "add", ns])
     run([IP, "netns", "add", peer])
     try:
-        run([IP, "-n", ns, "link", "set", "lo", "up"])
-        nlink = 0
         with open(conf) as f:
             lines = f.read().splitlines()
+        # IPv6 configs: the recipe of route_oracle.py's KernelNS (no automatic link-local
+        # addresses, forwarding on, `nodad`, wait for the ff00::/8 routes before the first line)
+        v6 = any(re.match(r"\s*ip -6 ", l) for l in lines)
+        if v6:
+            run([IP, "netns", "exec", ns, "sh", "-c",
+                 "echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode; "
+                 "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; "
+                 "echo 1 > /proc/sys/net/ipv6/conf/default/forwarding"])
+        run([IP, "-n", ns, "link", "set", "lo", "up"])
+        nlink = 0
+        waited = False
         for n, line in enumerate(lines, 1):
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
+            if v6 and not waited and not s.startswith("ip link "):
+                wait_mroutes(ns, nlink)
+                waited = True
             m = re.match(r"ip link add (\S+) type dummy$", s)
             if m:
                 run([IP, "-n", ns, "link", "add", m.group(1), "type", "veth", "peer", "name", "p%d" % nlink,
@@ -67,6 +80,8 @@ def main():
                          "echo 1 > /proc/sys/net/ipv4/ip_forward"])
                 continue
             words = s.split()
+            if re.match(r"ip -6 addr(ess)? add ", s) and "nodad" not in words:
+                words.append("nodad")
             if "reject" in bugs and re.search(bugs["reject"], s):
                 print("%s:%d: refused by FAKE_WILDSIDE_BUG" % (conf, n), file=sys.stderr)
                 return 1
@@ -76,6 +91,8 @@ def main():
                       file=sys.stderr)
                 return 1
         run([IP, "netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"])
+        if v6 and not waited:
+            wait_mroutes(ns, nlink)
         if batch:
             out = []
             with open(batch) as f:
@@ -108,6 +125,15 @@ def main():
     finally:
         run([IP, "netns", "del", ns])
         run([IP, "netns", "del", peer])
+
+
+def wait_mroutes(ns, nlink):
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        p = run([IP, "-n", ns, "-6", "route", "show", "table", "local", "type", "multicast"])
+        if len(re.findall(r"^multicast ff00::/8 ", p.stdout, re.M)) >= nlink:
+            return
+        time.sleep(0.01)
 
 
 if __name__ == "__main__":

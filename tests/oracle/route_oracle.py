@@ -15,6 +15,7 @@ Standard library only; run with /usr/bin/python3 as root:
 import argparse
 import atexit
 import difflib
+import ipaddress
 import json
 import os
 import random
@@ -57,6 +58,46 @@ def is_special(n):
 
 
 # ---------------------------------------------------------------------------------------------
+# IPv6 helpers (addresses as 128-bit integers)
+
+MASK128 = (1 << 128) - 1
+
+
+def a6(s):
+    return int(ipaddress.IPv6Address(s))
+
+
+def s6(n):
+    return ipaddress.IPv6Address(n & MASK128).compressed
+
+
+def mask6(plen):
+    return (MASK128 << (128 - plen)) & MASK128 if plen else 0
+
+
+def last6(net, plen):
+    return (net & mask6(plen)) | (~mask6(plen) & MASK128)
+
+
+def is_ll6(n):
+    return (n >> 118) == (0xfe80 >> 6)          # fe80::/10
+
+
+def is_mc6(n):
+    return (n >> 120) == 0xff
+
+
+def get_prefix(family):
+    """How a query line starts, in queries.txt and in wildside's batch file."""
+    return "ip -6 route get " if family == 6 else "ip route get "
+
+
+def strip_get(q):
+    """The arguments of an `ip [-4|-6] route get ...` line."""
+    return re.sub(r"^ip (?:-[46] )?route get ", "", q.strip())
+
+
+# ---------------------------------------------------------------------------------------------
 # Namespace bookkeeping: every namespace we create is deleted, whatever happens.
 
 _LIVE_NS = []
@@ -87,9 +128,10 @@ atexit.register(_cleanup_all)
 class Config:
     """One generated configuration: links, iproute2 command lines, and hints for queries."""
 
-    def __init__(self, index, links):
+    def __init__(self, index, links, family=4):
         self.index = index
         self.links = links
+        self.family = family
         self.cmds = []            # full command lines, "ip ..."
         self.addrs = []           # (addr, plen, dev)
         self.prefixes = []        # (net, plen) used by routes and rules
@@ -109,6 +151,8 @@ class Config:
 
 
 class Generator:
+    RULE = "ip rule"
+
     def __init__(self, rng, index):
         self.r = rng
         nlinks = rng.choice([3, 4, 4])
@@ -308,7 +352,7 @@ class Generator:
                     or w in ("pref", "priority", "preference", "table", "lookup", "goto", "nop", "blackhole",
                              "unreachable", "prohibit")]
             if keep:
-                return "ip rule add " + " ".join(keep)
+                return self.RULE + " add " + " ".join(keep)
         sel = self.rule_selectors()
         pref = None
         if r.random() < 0.6:
@@ -321,7 +365,7 @@ class Generator:
         if action in ("table", "lookup"):
             act = [action, self.table(rule=True)]
             if r.random() < 0.12:
-                act += ["suppress_prefixlength", str(r.choice([0, 0, 8, 16, 24, 32, r.randint(0, 32)]))]
+                act += ["suppress_prefixlength", str(r.choice(self.suppress_values()))]
         elif action == "goto":
             if pref is None and r.random() < 0.8:
                 pref = r.randint(1, 32000)
@@ -341,25 +385,27 @@ class Generator:
         toks = [t for s in sel for t in s] + act
         tail = " ".join(toks)
         self.rule_hist.append((tail, pref))
-        return "ip rule add " + tail if tail else "ip rule add"
+        return self.RULE + " add " + tail if tail else self.RULE + " add"
+
+    def suppress_values(self):
+        return [0, 0, 8, 16, 24, 32, self.r.randint(0, 32)]
 
     def gen_rule_del(self):
         r = self.r
         tail, pref = r.choice(self.rule_hist)
         k = r.random()
         if k < 0.45 and pref is not None:
-            return "ip rule del pref %d" % pref
+            return self.RULE + " del pref %d" % pref
         if k < 0.8:
-            return ("ip rule del " + tail).strip()
+            return (self.RULE + " del " + tail).strip()
         if k < 0.95:
             # a subset of the selectors: unspecified attributes are wildcards
             pairs = re.findall(r"(?:not|nop|blackhole|unreachable|prohibit|\S+ \S+)", tail)
             sub = [p for p in pairs if r.random() < 0.5]
             if sub:
-                return "ip rule del " + " ".join(sub)
-        return r.choice(["ip rule del pref 32767", "ip rule del table 0", "ip rule del table 0 pref 0", "ip rule del pref 32767 table default",
-                         "ip rule del pref 0 table local", "ip rule del pref 123 table 5",
-                         "ip rule del table 100"])
+                return self.RULE + " del " + " ".join(sub)
+        return self.RULE + " del " + r.choice(["pref 32767", "table 0", "table 0 pref 0", "pref 32767 table default",
+                                               "pref 0 table local", "pref 123 table 5", "table 100"])
 
     # -- routes
     def nexthop_words(self):
@@ -516,7 +562,9 @@ class Generator:
         return c
 
 
-def generate_config(seed, index):
+def generate_config(seed, index, family=4):
+    if family == 6:
+        return Generator6(random.Random("wsor6:%s:%d" % (seed, index)), index).generate()
     return Generator(random.Random("wsor:%s:%d" % (seed, index)), index).generate()
 
 
@@ -690,8 +738,515 @@ class QueryGen:
 
 
 def generate_queries(seed, cfg, n):
+    if cfg.family == 6:
+        qg = QueryGen6(random.Random("wsor6-q:%s:%d" % (seed, cfg.index)), cfg)
+        return [qg.query() for _ in range(n)]
     qg = QueryGen(random.Random("wsor-q:%s:%d" % (seed, cfg.index)), cfg)
     return [qg.query() for _ in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 configuration generator.  Avoided on purpose (not reproducible, or out of scope): DAD
+# (the kernel side adds `nodad`), source-specific routes (`from` on a route), route metrics
+# (`mtu`), automatic link-local addresses (only explicit fe80::X/64), address deletion.
+
+
+class Generator6(Generator):
+    RULE = "ip -6 rule"
+
+    def __init__(self, rng, index):
+        self.r = rng
+        nlinks = rng.choice([3, 4, 4])
+        self.c = Config(index, ALL_LINKS[:nlinks], family=6)
+        self.subnets = []          # (net, plen, dev), fe80::/64 included
+        self.sites = []
+        self.anchors = []
+        self.rule_prefs = []
+        self.rule_hist = []
+        self.route_hist = []
+        self.no_rules = rng.random() < 0.12
+        # 510 and 766 share main's hash bucket, 511 shares local's: the dump order depends on it
+        self.tables = rng.sample(["100", "200", "7", "4000000000", "1000", "4294967295", "510", "766", "511"],
+                                 rng.choice([2, 3]))
+
+    def suppress_values(self):
+        return [0, 0, 48, 64, 64, 128, self.r.randint(0, 128)]
+
+    def anchor(self):
+        r = self.r
+        site = r.choice(self.sites)
+        sub = self.w([(6, r.randrange(4)), (2, r.randrange(256)), (1, r.getrandbits(16))])
+        host = self.w([(3, r.randint(1, 0xffff)), (2, r.getrandbits(64)), (1, 0)])
+        return site | (sub << 64) | host
+
+    def rand_global(self):
+        """A unicast address far from everything configured (2000::/3)."""
+        return (1 << 125) | self.r.getrandbits(125)
+
+    def rand_plen(self):
+        r = self.r
+        if r.random() < 0.35:
+            return r.randint(1, 128)
+        return r.choice([8, 16, 32, 40, 44, 48, 48, 56, 60, 62, 63, 64, 64, 64, 65, 72, 80, 96,
+                         112, 120, 124, 126, 127, 128, 128])
+
+    def prefix(self, allow_default=True, host_bits=False):
+        r = self.r
+        if allow_default and r.random() < 0.06:
+            return 0, 0, r.choice(["default", "::/0", "default"])
+        if self.subnets and r.random() < 0.25:
+            net, plen, _ = r.choice(self.subnets)
+            anchor = net | (r.getrandbits(128 - plen) if plen < 128 else 0)
+        else:
+            anchor = r.choice(self.anchors)
+        plen = self.rand_plen()
+        net = anchor & mask6(plen)
+        shown = anchor if host_bits else net
+        text = "%s/%d" % (s6(shown), plen)
+        if plen == 128 and r.random() < 0.3:
+            text = s6(shown)
+        self.c.prefixes.append((net, plen))
+        return net, plen, text
+
+    def host_in(self, net, plen, avoid_local=True):
+        r = self.r
+        locs = set(self.c.local_addrs())
+        for _ in range(50):
+            if plen == 128:
+                h = net
+            elif plen == 127:
+                h = net | r.getrandbits(1)
+            elif r.random() < 0.6:
+                h = net | r.randint(1, min(0xffff, (1 << (128 - plen)) - 1))
+            else:
+                h = net | r.getrandbits(128 - plen)
+                if h == net:
+                    continue                # the subnet-router anycast address
+            if not avoid_local or h not in locs:
+                return h
+        return None
+
+    def gateway(self, dev=None):
+        cands = [(n, p, d) for n, p, d in self.subnets if p < 128 and not is_ll6(n) and (dev is None or d == dev)]
+        if not cands:
+            return None
+        net, plen, d = self.r.choice(cands)
+        g = self.host_in(net, plen)
+        if g is None:
+            return None
+        self.c.gateways.append(g)
+        return g, d
+
+    def ll_gateway(self):
+        g = a6("fe80::") | self.w([(3, self.r.randint(1, 0xff)), (1, self.r.getrandbits(64))])
+        self.c.gateways.append(g)
+        return g
+
+    # -- addresses
+    def addr_line(self, dev):
+        r, c = self.r, self.c
+        if r.random() < 0.25:
+            # an explicit link-local address (one fe80::/64 route per device)
+            a = a6("fe80::") | self.w([(3, r.randint(1, 0xff)), (1, r.getrandbits(64))])
+            net, plen, dev_for = a6("fe80::"), 64, dev
+        elif self.subnets and r.random() < 0.3:
+            net, plen, d0 = r.choice([s for s in self.subnets if not is_ll6(s[0])] or self.subnets)
+            if plen == 128:
+                return None
+            dev_for = d0 if r.random() < 0.75 else dev
+            a = self.host_in(net, plen)
+        else:
+            plen = r.choice([64] * 10 + [48, 48, 56, 60, 80, 120, 127, 127, 128, 128])
+            net = self.anchor() & mask6(plen)
+            dev_for = dev
+            a = self.host_in(net, plen)
+        if a is None or a in c.local_addrs():
+            return None
+        c.addrs.append((a, plen, dev_for))
+        if (net, plen, dev_for) not in self.subnets:
+            self.subnets.append((net, plen, dev_for))
+        return "ip -6 addr add %s/%d dev %s" % (s6(a), plen, dev_for)
+
+    def gen_addrs(self):
+        r, c = self.r, self.c
+        for dev in c.links:
+            for _ in range(r.randint(1, 3)):
+                line = self.addr_line(dev)
+                if line:
+                    c.cmds.append(line)
+
+    # -- rules
+    def rule_selectors(self):
+        r, c = self.r, self.c
+        sel = []
+        if r.random() < 0.35:
+            if r.random() < 0.1:
+                sel.append(["from", r.choice(["all", "::/0"])])
+            else:
+                net, plen, text = self.prefix(host_bits=r.random() < 0.05)
+                c.rule_from.append((net, plen))
+                sel.append(["from", text])
+        if r.random() < 0.3:
+            net, plen, text = self.prefix(host_bits=r.random() < 0.05)
+            sel.append(["to", text])
+        if r.random() < 0.07:
+            sel.append(["not"])
+        if r.random() < 0.22:
+            dev = self.w([(6, r.choice(c.links)), (3, "lo"), (0.3, "eth9")])
+            sel.append([r.choice(["iif", "iif", "dev"]), dev])
+        if r.random() < 0.1:
+            sel.append(["oif", self.w([(6, r.choice(c.links)), (1, "lo")])])
+        if r.random() < 0.22:
+            v = self.w([(3, r.choice([1, 2, 3, 0x10, 0x100, 0xff])), (1, r.getrandbits(32)), (0.3, 0)])
+            m = self.w([(4, None), (2, 0xff), (1, 0xf), (1, 0xffff0000), (1, 1), (1, r.getrandbits(32))])
+            if m is None:
+                c.marks.append((v, MASK32 if v else 0))
+                sel.append(["fwmark", self.w([(1, hex(v)), (1, str(v))])])
+            else:
+                c.marks.append((v, m))
+                sel.append(["fwmark", "%s/%s" % (hex(v), hex(m))])
+        if r.random() < 0.14:
+            # the ECN bits must be clear; a few invalid values on purpose
+            t = self.w([(20, r.choice([0x04, 0x10, 0x20, 0x28, 0x48, 0xb8, 0xe0, 0xfc])),
+                        (1, r.choice([0x01, 0x21, 0x03]))])
+            c.tos.append(t)
+            txt = "0x%02x" % t
+            if r.random() < 0.1:
+                txt = r.choice(["CS1", "EF", "AF11"])
+            sel.append([r.choice(["tos", "dsfield"]), txt])
+        if r.random() < 0.15:
+            sel.append(["ipproto", self.w([(3, "tcp"), (3, "udp"), (2, "ipv6-icmp"), (0.5, "58"), (0.3, "6")])])
+        for kw, prob in (("sport", 0.08), ("dport", 0.12)):
+            if r.random() < prob:
+                lo = self.w([(3, r.choice([1, 22, 53, 80, 443, 1000, 1024, 65534])), (2, r.randint(1, 65534))])
+                if r.random() < 0.5:
+                    hi = lo
+                    txt = str(lo)
+                else:
+                    hi = min(65534, lo + r.choice([1, 9, 100, 1000, 30000]))
+                    txt = "%d-%d" % (lo, hi)
+                if r.random() < 0.02:
+                    txt = r.choice(["0", "65535", "0-10", "100-50"])
+                c.ports.append((lo, hi))
+                sel.append([kw, txt])
+        if r.random() < 0.08:
+            lo = r.choice([0, 0, 5, 100, 1000, 65534])
+            hi = lo + r.choice([0, 0, 1, 10, 1000])
+            if r.random() < 0.03:
+                lo, hi = hi + 1, lo
+            if r.random() < 0.02:
+                lo, hi = 0, 4294967295                    # rejected: Invalid uid range
+            c.uids.append((lo, hi))
+            sel.append(["uidrange", "%d-%d" % (lo, hi)])
+        return sel
+
+    # -- routes
+    def nexthop_words(self):
+        """Words for a single unicast nexthop; returns (words, gw, dev)."""
+        r, c = self.r, self.c
+        k = r.random()
+        if k < 0.42:
+            g = self.gateway()
+            if g:
+                return ["via", s6(g[0]), "dev", g[1]], g[0], g[1]
+        if k < 0.55:
+            g = self.gateway()
+            if g:
+                return ["via", s6(g[0])], g[0], None
+        if k < 0.63:
+            g, d = self.ll_gateway(), r.choice(c.links)
+            return ["via", s6(g), "dev", d], g, d
+        if k < 0.85:
+            d = self.w([(8, r.choice(c.links)), (0.3, "lo")])
+            return ["dev", d], None, d
+        if k < 0.91:
+            g, d = self.rand_global(), r.choice(c.links)
+            c.gateways.append(g)
+            return ["via", s6(g), "dev", d, "onlink"], g, d
+        if k < 0.94:
+            g = self.ll_gateway()                         # Egress device not specified
+            return ["via", s6(g)], g, None
+        g = self.rand_global() if r.random() < 0.5 else self.anchor()   # probably No route to host
+        return ["via", s6(g), "dev", r.choice(c.links)], g, None
+
+    def multipath_words(self):
+        r, c = self.r, self.c
+        words = []
+        for _ in range(r.choice([2, 2, 3])):
+            k = r.random()
+            g = self.gateway() if k < 0.8 else None
+            if g:
+                words += ["nexthop", "via", s6(g[0])] + (["dev", g[1]] if r.random() < 0.7 else [])
+            elif k < 0.92:
+                words += ["nexthop", "via", s6(self.ll_gateway()), "dev", r.choice(c.links)]
+            else:
+                words += ["nexthop", "dev", r.choice(c.links)]
+            if r.random() < 0.6:
+                words += ["weight", str(self.w([(5, r.randint(1, 5)), (1, r.randint(1, 256))]))]
+        return words
+
+    def gen_route(self):
+        r, c = self.r, self.c
+        op = self.w([(50, "add"), (14, "replace"), (13, "append"), (8, "prepend"), (15, "del")])
+        if op == "del":
+            if self.route_hist:
+                return self.gen_route_del()
+            op = "add"
+        rtype = self.w([(70, "unicast"), (5, "local"), (5, "blackhole"), (7, "unreachable"),
+                        (5, "prohibit"), (8, "throw")])
+        metric = None
+        if self.route_hist and r.random() < (0.5 if op in ("append", "prepend", "replace") else 0.12):
+            # the same (table, prefix[, metric]) as an earlier route: ECMP, replace, EEXIST
+            h = r.choice(self.route_hist)
+            net, plen, ptext, table = h["net"], h["plen"], h["ptext"], h["table"]
+            if r.random() < 0.8:
+                metric = h["metric"]
+        else:
+            table = self.table(rule=False)
+            if table == "main" and r.random() < 0.6:
+                table = None
+            net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
+            if r.random() < 0.4:
+                metric = self.w([(6, r.choice([0, 1, 5, 10, 100, 256, 1024])), (1, r.randint(0, 5000)),
+                                 (0.3, 4294967295)])
+        words = ["ip", "-6", "route", op]
+        if rtype != "unicast" or r.random() < 0.05:
+            words.append(rtype)
+        words.append(ptext)
+        attrs = []
+        if table is not None:
+            attrs.append(["table", table])
+        if r.random() < 0.15:
+            attrs.append(["proto", r.choice(["static", "boot", "kernel", "ra", "99", "200"])])
+        if r.random() < 0.04:
+            attrs.append(["scope", r.choice(["link", "global", "host"])])      # accepted, ignored
+        if r.random() < 0.02:
+            attrs.append([r.choice(["tos", "dsfield"]), r.choice(["0", "0x10"])])   # 0 only
+        if metric is not None:
+            attrs.append([r.choice(["metric", "metric", "priority", "preference"]), str(metric)])
+        if r.random() < 0.25:
+            attrs.append(["pref", r.choice(["low", "medium", "high", "high", "low"])])
+        gw = dev = None
+        nh = []
+        if rtype == "unicast":
+            if r.random() < 0.15:
+                nh = self.multipath_words()
+            else:
+                w1, gw, dev = self.nexthop_words()
+                attrs.append(w1)
+            if r.random() < 0.18:
+                k = r.random()
+                if k < 0.75:
+                    src = r.choice([a for a, _, _ in c.addrs if not is_ll6(a)] or c.local_addrs())
+                elif k < 0.9:
+                    src = r.choice(c.local_addrs())           # link-local: only on the route's device
+                else:
+                    src = self.rand_global()                   # Invalid source address
+                attrs.append(["src", s6(src)])
+        elif rtype == "local":
+            dev = self.w([(6, r.choice(c.links)), (2, "lo")])
+            attrs.append(["dev", dev])
+            if r.random() < 0.2:
+                attrs.append(["src", s6(r.choice(c.local_addrs()))])
+            c.local_prefixes.append((net, plen))
+        elif r.random() < 0.2:
+            attrs.append(["dev", r.choice(c.links)])          # error routes: shown as dev lo
+        if r.random() < 0.3:
+            r.shuffle(attrs)
+        for a in attrs:
+            words += a
+        words += nh
+        self.route_hist.append(dict(rtype=rtype, net=net, plen=plen, ptext=ptext, table=table,
+                                    metric=metric, gw=gw, dev=dev))
+        return " ".join(words)
+
+    def gen_route_del(self):
+        r = self.r
+        h = r.choice(self.route_hist)
+        if r.random() < 0.05:
+            h = dict(h, ptext=self.prefix(allow_default=False)[2])     # probably nonexistent
+        words = ["ip", "-6", "route", "del"]
+        if h["rtype"] != "unicast" and r.random() < 0.6:
+            words.append(h["rtype"])
+        words.append(h["ptext"])
+        if h["table"] is not None:
+            words += ["table", h["table"]]
+        if h["metric"] is not None and r.random() < 0.6:
+            words += ["metric", str(h["metric"])]
+        if h["gw"] is not None and r.random() < 0.3:
+            words += ["via", s6(h["gw"])]
+        if h["dev"] is not None and r.random() < 0.3:
+            words += ["dev", h["dev"]]
+        return " ".join(words)
+
+    def generate(self):
+        r, c = self.r, self.c
+        self.sites = [a6("2001:db8::") | (r.getrandbits(16) << 80),
+                      a6("fd00::") | (r.getrandbits(40) << 80),
+                      a6("2a00::") | (r.getrandbits(32) << 80)]
+        self.anchors = [self.anchor() for _ in range(5)] + [self.rand_global()]
+        self.gen_addrs()
+        self.anchors += [a for a, _, _ in c.addrs[:3] if not is_ll6(a)]
+        late = []
+        for _ in range(r.choice([0, 0, 1, 2])):
+            if len(c.cmds) > 3:
+                late.append(c.cmds.pop(r.randrange(1, len(c.cmds))))
+        nrules = 0 if self.no_rules else r.randint(4, 14)
+        nroutes = r.randint(12, 32)
+        defaults = []
+        if r.random() < 0.8:
+            defaults.append("main")
+        defaults += [t for t in self.tables if r.random() < 0.35]
+        for t in defaults:
+            g = self.gateway()
+            if g:
+                self.route_hist.append(dict(rtype="unicast", net=0, plen=0, ptext="default",
+                                            table=None if t == "main" else t, metric=None, gw=g[0], dev=g[1]))
+                c.cmds.append("ip -6 route add default via %s%s%s" % (
+                    s6(g[0]), " dev " + g[1] if r.random() < 0.6 else "", "" if t == "main" else " table " + t))
+        kinds = ["rule"] * nrules + ["route"] * nroutes + ["addr"] * len(late)
+        r.shuffle(kinds)
+        for k in kinds:
+            if k == "rule":
+                c.cmds.append(self.gen_rule())
+            elif k == "route":
+                c.cmds.append(self.gen_route())
+            else:
+                c.cmds.append(late.pop())
+        return c
+
+
+class QueryGen6:
+    MCAST = [a6(x) for x in ("ff02::1", "ff0e::1", "ff05::2", "ff02::1:ff00:1")]
+
+    def __init__(self, rng, cfg):
+        self.r = rng
+        self.c = cfg
+        self.locals = sorted(set(cfg.local_addrs()))
+        self.lls = sorted(a for a in self.locals if is_ll6(a))
+        self.globals = sorted(a for a in self.locals if not is_ll6(a))
+        self.anycasts = sorted({a & mask6(p) for a, p, _ in cfg.addrs if p < 127})
+        self.pfx = list(cfg.prefixes) + [(a & mask6(p), p) for a, p, _ in cfg.addrs]
+        self.subnets = [(a & mask6(p), p) for a, p, _ in cfg.addrs if p < 128]
+
+    def in_prefix_edge(self, net, plen):
+        r = self.r
+        first, last = net & mask6(plen), last6(net, plen)
+        k = r.randrange(5)
+        if k == 0:
+            return first
+        if k == 1:
+            return last
+        if k == 2:
+            return (first - 1) & MASK128
+        if k == 3:
+            return (last + 1) & MASK128
+        return first | (r.getrandbits(128 - plen) if plen < 128 else 0)
+
+    def in_subnet(self):
+        net, plen = self.r.choice(self.subnets)
+        if self.r.random() < 0.5 and plen < 112:
+            return net | self.r.randint(1, 0xffff)
+        return net | self.r.getrandbits(128 - plen)
+
+    def rand_global(self):
+        return (1 << 125) | self.r.getrandbits(125)
+
+    def dst(self, inp):
+        r = self.r
+        k = r.random()
+        if k < 0.33 and self.pfx:
+            return self.in_prefix_edge(*r.choice(self.pfx))
+        if k < 0.45 and self.locals:
+            return r.choice(self.locals)
+        if k < 0.52 and self.anycasts:
+            return r.choice(self.anycasts)
+        if k < 0.62 and self.subnets:
+            return self.in_subnet()
+        if k < 0.68 and self.c.gateways:
+            return r.choice(self.c.gateways)
+        if k < (0.74 if inp else 0.78):
+            return r.choice(self.MCAST + [a6("fe80::99"), a6("fe80::1"), a6("::1"), a6("::ffff:10.1.2.3")]
+                            + self.lls + ([a6("::")] if r.random() < 0.2 else []))
+        return self.rand_global()
+
+    def input_src(self):
+        r = self.r
+        k = r.random()
+        if k < 0.35 and self.subnets:
+            return self.in_subnet()
+        if k < 0.6 and self.c.rule_from:
+            return self.in_prefix_edge(*r.choice(self.c.rule_from))
+        if k < 0.65 and self.c.local_prefixes:
+            net, plen = r.choice(self.c.local_prefixes)
+            return net | (r.getrandbits(128 - plen) if plen < 128 else 0)
+        if k < 0.72 and self.locals:
+            return r.choice(self.locals)             # no martian checks in route get iif
+        if k < 0.76:
+            return r.choice([a6("fe80::5"), a6("::1"), a6("ff02::1"), a6("fe80::77")])
+        return self.rand_global()
+
+    def mark(self):
+        return QueryGen.mark(self)
+
+    def port(self):
+        return QueryGen.port(self)
+
+    def uid(self):
+        return min(MASK32, QueryGen.uid(self))       # iproute2 refuses 4294967296 itself
+
+    def tclass(self):
+        r = self.r
+        if self.c.tos and r.random() < 0.5:
+            t = r.choice(self.c.tos)
+            return t if r.random() < 0.5 else t | r.choice([0x01, 0x02, 0x03, 0x04, 0x20, 0x80])
+        return self.r.choice([0, 0x04, 0x10, 0x20, 0x21, 0x23, 0x24, 0x28, 0xb8, 0xb9, 0xe0, 0xfc, 0xff,
+                              r.getrandbits(8)])
+
+    def query(self):
+        """Returns the argument string after `ip -6 route get`."""
+        r, c = self.r, self.c
+        inp = r.random() < 0.4
+        d = self.dst(inp)
+        words = [s6(d)] if r.random() < 0.9 else ["to", s6(d)]
+        opts = []
+        if inp:
+            if r.random() < 0.95:
+                opts.append(["from", s6(self.input_src())])
+            opts.append(["iif", r.choice(c.links) if r.random() < 0.85 else "lo"])
+            if r.random() < 0.03:
+                opts.append(["oif", r.choice(c.links)])
+        else:
+            k = r.random()
+            if k < 0.3 and self.globals:
+                opts.append(["from", s6(r.choice(self.globals))])
+            elif k < 0.35 and self.lls:
+                opts.append(["from", s6(r.choice(self.lls))])
+            elif k < 0.41:
+                opts.append(["from", s6(self.rand_global())])                # non-local: accepted
+            elif k < 0.44 and self.anycasts:
+                opts.append(["from", s6(r.choice(self.anycasts))])
+            elif k < 0.47 and c.local_prefixes:
+                net, plen = r.choice(c.local_prefixes)
+                opts.append(["from", s6(net | (r.getrandbits(128 - plen) if plen < 128 else 0))])
+            if r.random() < 0.18:
+                opts.append([r.choice(["oif", "oif", "dev"]), r.choice(c.links) if r.random() < 0.9 else "lo"])
+        if r.random() < 0.3:
+            opts.append(["mark", self.mark()])
+        if r.random() < (0.35 if c.tos else 0.15):
+            opts.append([r.choice(["tos", "tos", "dsfield"]), "0x%02x" % self.tclass()])
+        if r.random() < 0.3:
+            opts.append(["ipproto", r.choice(["tcp", "udp", "ipv6-icmp", "tcp", "udp", "58"])
+                         if r.random() < 0.98 else r.choice(["icmp", "gre"])])
+        if r.random() < 0.2:
+            opts.append(["sport", str(self.port())])
+        if r.random() < 0.25:
+            opts.append(["dport", str(self.port())])
+        if r.random() < (0.08 if inp else 0.2):
+            opts.append(["uid", str(self.uid())])
+        if r.random() < 0.15:
+            r.shuffle(opts)
+        return " ".join(words + [t for o in opts for t in o])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -730,10 +1285,40 @@ def json_stream(text):
 
 
 class KernelNS:
-    """A fresh namespace with veth links (peers in a second namespace, all up)."""
+    """A fresh namespace with veth links (peers in a second namespace, all up).
+
+    family 6 follows the recipe of the IPv6 notes: default.addr_gen_mode=1 before any link
+    exists (no automatic link-local addresses, no fe80::/64 routes), IPv6 forwarding on for all
+    and default (anycast routes exist, neighbour state plays no part), and no query before every
+    link's `multicast ff00::/8` route is there, in link order (linkwatch adds them)."""
     serial = 0
 
-    def __init__(self, links, tmpdir):
+    def __init__(self, links, tmpdir, family=4):
+        for attempt in range(3):
+            self._create(links, tmpdir, family)
+            if family != 6:
+                return
+            err = self._wait_mroutes(links)
+            if err is None:
+                return
+            self.close()
+        raise RuntimeError("IPv6 namespace setup: " + err)
+
+    def _wait_mroutes(self, links):
+        """None once `multicast ff00::/8 dev X` exists for every link, in link order."""
+        deadline = time.time() + 5
+        while True:
+            p = run([IP, "-n", self.name, "-6", "route", "show", "table", "local", "type", "multicast"])
+            devs = re.findall(r"^multicast ff00::/8 dev (\S+) ", p.stdout, re.M)
+            if sorted(devs) == sorted(links):
+                if devs == list(links):
+                    return None
+                return "ff00::/8 routes in the order %s, not %s" % (devs, links)
+            if time.time() > deadline:
+                return "ff00::/8 routes missing after 5 s: have %s" % devs
+            time.sleep(0.01)
+
+    def _create(self, links, tmpdir, family):
         KernelNS.serial += 1
         self.name = "wsor-%d-%d" % (os.getpid(), KernelNS.serial)
         self.peer = self.name + "p"
@@ -744,6 +1329,13 @@ class KernelNS:
             p = run([IP, "netns", "add", ns])
             if p.returncode:
                 raise RuntimeError("ip netns add %s: %s" % (ns, p.stderr.strip()))
+        if family == 6:
+            sysctl = ("echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode; "
+                      "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; "
+                      "echo 1 > /proc/sys/net/ipv6/conf/default/forwarding")
+            p = run([IP, "netns", "exec", self.name, "sh", "-c", sysctl])
+            if p.returncode:
+                raise RuntimeError("sysctl in %s: %s" % (self.name, p.stderr.strip()))
         setup = ["link set lo up"]
         peer_setup = ["link set lo up"]
         for i, dev in enumerate(links):
@@ -769,7 +1361,7 @@ class KernelNS:
 
     def apply(self, cmd):
         """Apply one `ip ...` line; returns None if accepted, else the error text."""
-        words = cmd.split()
+        words = kernel_words(cmd)
         assert words[0] == "ip"
         p = run([IP, "-n", self.name] + words[1:])
         if p.returncode == 0:
@@ -780,14 +1372,15 @@ class KernelNS:
         p = run([IP, "-n", self.name] + list(args))
         return p.stdout
 
-    def query(self, qargs, fibmatch=False):
+    def query(self, qargs, fibmatch=False, family=4):
         """Answers for `route get` lines: route dicts (from `ip -d -j`) or {'error': text}."""
         suffix = " fibmatch" if fibmatch else ""
+        fam = ["-6"] if family == 6 else []
         path = os.path.join(self.tmpdir, "kq.batch")
         with open(path, "w") as f:
             for q in qargs:
                 f.write("route get %s%s\n" % (q, suffix))
-        p = run([IP, "-n", self.name, "-d", "-j", "-force", "-batch", path])
+        p = run([IP, "-n", self.name] + fam + ["-d", "-j", "-force", "-batch", path])
         failed, chunk = {}, []
         for line in p.stderr.splitlines():
             m = re.match(r"Command failed (.*):(\d+)$", line.strip())
@@ -801,7 +1394,7 @@ class KernelNS:
         except ValueError:
             outs = None
         if outs is None or len(outs) + len(failed) != len(qargs):
-            return [self.query_one(q + suffix) for q in qargs]      # slow, but attributable
+            return [self.query_one(q + suffix, family) for q in qargs]      # slow, but attributable
         answers, it = [], iter(outs)
         for i in range(1, len(qargs) + 1):
             if i in failed:
@@ -811,8 +1404,9 @@ class KernelNS:
                 answers.append(arr[0] if arr else {"error": "empty answer"})
         return answers
 
-    def query_one(self, q):
-        p = run([IP, "-n", self.name, "-d", "-j", "route", "get"] + q.split())
+    def query_one(self, q, family=4):
+        fam = ["-6"] if family == 6 else []
+        p = run([IP, "-n", self.name] + fam + ["-d", "-j", "route", "get"] + q.split())
         if p.returncode:
             return kernel_error(p.stderr)
         arr = json_stream(p.stdout)
@@ -830,9 +1424,20 @@ def kernel_error(stderr_text):
     return e
 
 
-def kernel_apply(cfg_links, cmds, tmpdir):
+def kernel_words(cmd):
+    """The kernel's version of a config line: IPv6 addresses get `nodad` (wildside has no DAD;
+    a tentative address has no local route and is no source for 2 s)."""
+    words = cmd.split()
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    if (len(rest) >= 3 and rest[0] in ("addr", "address", "a") and rest[1] in ("add", "replace", "change")
+            and any(":" in w for w in rest[2:]) and "nodad" not in words):
+        words.append("nodad")
+    return words
+
+
+def kernel_apply(cfg_links, cmds, tmpdir, family=4):
     """Returns (KernelNS, [error-or-None per command])."""
-    k = KernelNS(cfg_links, tmpdir)
+    k = KernelNS(cfg_links, tmpdir, family)
     try:
         results = [k.apply(c) for c in cmds]
     except BaseException:
@@ -841,7 +1446,27 @@ def kernel_apply(cfg_links, cmds, tmpdir):
     return k, results
 
 
-def fib_candidates(fm, q):
+def strict_dev6(q):
+    """The device an IPv6 lookup is restricted to, or None.  Output (rt6_need_strict,
+    ip6_route_output_flags): oif filters only without `from`, or for link-local, multicast and
+    loopback destinations; otherwise it only scores.  Input: iif scores like oif, and filters
+    only for those destinations."""
+    words = q.split()
+    d = words[1] if words[0] == "to" else words[0]
+    try:
+        n = a6(d)
+    except ValueError:
+        return None
+    special = is_ll6(n) or is_mc6(n) or n == 1
+    if "iif" in words:
+        return words[words.index("iif") + 1] if special else None
+    for kw in ("oif", "dev"):
+        if kw in words and ("from" not in words or special):
+            return words[words.index(kw) + 1]
+    return None
+
+
+def fib_candidates(fm, q, family=4):
     """Live nexthops of a multipath fibmatch answer, as [gateway-or-None, dev]; None if single."""
     if not isinstance(fm, dict) or "nexthops" not in fm:
         return None
@@ -852,6 +1477,12 @@ def fib_candidates(fm, q):
             continue
         cands.append([nh.get("gateway"), nh.get("dev")])
     words = q.split()
+    if family == 6:
+        # fib6_select_path: the hashed sibling unless it fails a strict device check; then
+        # the first sibling on that device
+        dev = strict_dev6(q)
+        sub = [c for c in cands if c[1] == dev]
+        return sub if dev and sub else cands
     for kw in ("oif", "dev"):
         if kw in words and "iif" not in words:
             oif = words[words.index(kw) + 1]
@@ -898,11 +1529,11 @@ class Wildside:
             return None
         return (p.stderr.strip() or p.stdout.strip() or "exit status %d" % p.returncode)
 
-    def batch(self, conf_path, qargs, tmpdir):
+    def batch(self, conf_path, qargs, tmpdir, family=4):
         path = os.path.join(tmpdir, "wq.batch")
         with open(path, "w") as f:
             for q in qargs:
-                f.write("ip route get %s\n" % q)
+                f.write("%s%s\n" % (get_prefix(family), q))
         p = self.run(conf_path, ["-j", "-batch", path])
         try:
             arr = json.loads(p.stdout)
@@ -925,25 +1556,31 @@ class WildsideError(Exception):
 EXTACK_ERRNO = {"Unsupported ip proto.": "Operation not supported"}
 
 
-def norm_kernel(a):
+def norm_kernel(a, family=4):
     if "error" in a:
         return dict(a)
     d = dict(a)
     d.setdefault("type", "unicast")
     d.setdefault("table", "unspec")          # `-d` prints main; no table attribute means 0
+    if family == 6:
+        d.pop("scope", None)                 # `-d` prints "scope global" for every IPv6 route
+        d.setdefault("protocol", "boot")     # and "protocol boot", which plain output omits
     for k in ("flags", "cache"):
         if k in d:
             d[k] = sorted(x for x in d[k] if x != "rt_offload_failed")
     return d
 
 
-def norm_wild(a):
+def norm_wild(a, family=4):
     if not isinstance(a, dict):
         return {"error": "not an object: %r" % (a,)}
     if "error" in a:
         return {"error": a["error"]}
     d = dict(a)
     d.pop("priority", None)
+    if family == 6:
+        d.pop("scope", None)
+        d.setdefault("protocol", "boot")
     d.setdefault("type", "unicast")
     if "table" not in d:
         d["table"] = "main"
@@ -956,9 +1593,26 @@ def norm_wild(a):
     return d
 
 
-def compare(kans, wans, cands):
-    """Returns (class description, [(field, kernel, wildside)]) or None when they agree."""
-    k, w = norm_kernel(kans), norm_wild(wans)
+def unstable_fields(kans, kans2, family):
+    """Per query: the answer fields that differ between two kernel passes in opposite order
+    (None when none do).  IPv6 answers can depend on the lookups made before: the kernel prints
+    the flags of a cached per-CPU route copy."""
+    out = []
+    for a, b in zip(kans, kans2):
+        a, b = norm_kernel(a, family), norm_kernel(b, family)
+        diff = sorted(f for f in set(a) | set(b) if a.get(f) != b.get(f))
+        if "error" in a or "error" in b:
+            diff = ["*"] if diff else []
+        out.append(diff or None)
+    return out
+
+
+def compare(kans, wans, cands, family=4, unstable=None):
+    """Returns (class description, [(field, kernel, wildside)]) or None when they agree.
+    Fields listed in unstable (kernel answers that changed with the query order) are skipped."""
+    if unstable and "*" in unstable:
+        return None
+    k, w = norm_kernel(kans, family), norm_wild(wans, family)
     if "error" in k or "error" in w:
         if "error" in k and "error" in w:
             ok = {k["error"], EXTACK_ERRNO.get(k["error"], k["error"])}
@@ -970,7 +1624,13 @@ def compare(kans, wans, cands):
                     [("error", k["error"], None)])
         return ("kernel %s route, wildside error %r" % (k.get("type"), w["error"]),
                 [("error", None, w["error"])])
-    skip = set()
+    skip = set(unstable or ())
+    if family == 6 and cands is not None:
+        # The pref printed for an answer through an IPv6 multipath route comes from the per-CPU
+        # route copy of the sibling, made with the flags of the route that route selection
+        # scored best at the time (fib6_select_path does not update res->fib6_flags): it
+        # depends on earlier lookups and on the CPU, so it is not compared.
+        skip.add("pref")
     diffs = []
     if cands and len(cands) > 1:
         wsel = [w.get("gateway"), w.get("dev")]
@@ -984,6 +1644,9 @@ def compare(kans, wans, cands):
             skip |= {"gateway", "dev"}
         if wsel != ksel or cands.count(ksel) > 1:    # another nexthop, or cannot tell which
             skip |= {"gateway", "dev", "prefsrc", "cache", "flags"}
+            if family == 6:
+                skip.add("protocol")            # IPv6 siblings are routes, each with its own
+
     for key in sorted(set(k) | set(w)):
         if key in skip:
             continue
@@ -996,6 +1659,19 @@ def compare(kans, wans, cands):
 
 def query_kind(q):
     return "input" if " iif " in " %s " % q else "output"
+
+
+def class_key(q, desc, family):
+    return "%s%s lookup: %s" % ("IPv6 " if family == 6 else "", query_kind(q), desc)
+
+
+def show_commands(family):
+    """(title, wildside argv) of the show texts compared; the kernel gets argv[1:]."""
+    if family == 6:
+        return (("ip -6 rule show", ["ip", "-6", "rule", "show"]),
+                ("ip -6 route show table all", ["ip", "-6", "route", "show", "table", "all"]))
+    return (("ip rule show", ["ip", "rule", "show"]),
+            ("ip -4 route show table all", ["ip", "-4", "route", "show", "table", "all"]))
 
 
 def compare_show(what, ktext, wtext):
@@ -1034,6 +1710,10 @@ class Outcome:
         self.reject_checked = 0
         self.config_errors = []     # (config idx, text)
         self.inconclusive = []      # (label, query, kernel, wildside): multipath-dependent verdicts
+        self.line_cases = []        # LOAD-REJECT / REJECT-ACCEPT lines with what came before, for --minimize
+        self.reset_kernel_stats()
+
+    def reset_kernel_stats(self):
         self.kernel_stats = {"lines": 0, "rejected": 0, "queries": 0, "errors": {}, "types": {},
                              "multipath": 0}
 
@@ -1043,7 +1723,7 @@ def load_with_kernel(cfg, cmds, ws, tmpdir, out, note=True):
     is recorded, dropped, and the kernel is rebuilt without it.  Returns (kns, cmds, results, conf)."""
     cmds = list(cmds)
     for _attempt in range(12):
-        kns, results = kernel_apply(cfg.links, cmds, tmpdir)
+        kns, results = kernel_apply(cfg.links, cmds, tmpdir, cfg.family)
         accepted = [c for c, e in zip(cmds, results) if e is None]
         conf_text = wildside_conf(cfg.links, accepted, "wildside oracle config %d" % cfg.index)
         conf_path = os.path.join(tmpdir, "wildside-%d.conf" % cfg.index)
@@ -1063,9 +1743,13 @@ def load_with_kernel(cfg, cmds, ws, tmpdir, out, note=True):
         if bad is None:
             raise WildsideError("wildside rejects the config but no single line could be blamed: " + err)
         if note:
-            out.load_rejects.append((cfg.index, accepted[bad], ws_err_line(ws, cfg.links, accepted[:bad + 1], tmpdir)))
+            werr = ws_err_line(ws, cfg.links, accepted[:bad + 1], tmpdir)
+            out.load_rejects.append((cfg_label(cfg), accepted[bad], werr))
+            out.line_cases.append({"kind": "LOAD-REJECT", "label": cfg_label(cfg), "links": cfg.links,
+                                   "family": cfg.family, "before": accepted[:bad], "line": accepted[bad],
+                                   "error": re.sub(r"^\S+:\d+: ", "", werr)})
         cmds.remove(accepted[bad])
-    raise WildsideError("config %d: too many lines rejected by wildside" % cfg.index)
+    raise WildsideError("%s: too many lines rejected by wildside" % cfg_label(cfg))
 
 
 def ws_err_line(ws, links, lines, tmpdir):
@@ -1119,19 +1803,31 @@ def check_rejects(cfg, cmds, results, ws, tmpdir, out, limit=3):
             f.write(wildside_conf(cfg.links, accepted_before + [c]))
         out.reject_checked += 1
         if ws.load_error(path) is None:
-            out.reject_accepts.append((cfg.index, c, e.splitlines()[-1] if e else ""))
+            out.reject_accepts.append((cfg_label(cfg), c, e.splitlines()[-1] if e else ""))
+            out.line_cases.append({"kind": "REJECT-ACCEPT", "label": cfg_label(cfg), "links": cfg.links,
+                                   "family": cfg.family, "before": list(accepted_before), "line": c,
+                                   "error": e.splitlines()[-1] if e else ""})
+
+
+def cfg_label(cfg):
+    return "%sconfig %d" % ("v6 " if cfg.family == 6 else "", cfg.index)
 
 
 def run_config(cfg, qargs, ws, tmpdir, args, out, keepdir):
     kns, cmds, results, conf_path = load_with_kernel(cfg, cfg.cmds, ws, tmpdir, out)
     try:
-        kans = kns.query(qargs)
-        kfib = kns.query(qargs, fibmatch=True)
-        krules = kns.show("rule", "show")
-        kroutes = kns.show("-4", "route", "show", "table", "all")
+        kans = kns.query(qargs, family=cfg.family)
+        kfib = kns.query(qargs, fibmatch=True, family=cfg.family)
+        unstable = None
+        if cfg.family == 6:
+            unstable = unstable_fields(kans, kns.query(qargs[::-1], family=6)[::-1], 6)
+        (_, rule_argv), (_, route_argv) = show_commands(cfg.family)
+        krules = kns.show(*rule_argv[1:])
+        kroutes = kns.show(*route_argv[1:])
     finally:
         kns.close()
     st = out.kernel_stats
+    st["unstable"] = st.get("unstable", 0) + sum(1 for u in unstable or () if u)
     st["lines"] += len(cmds)
     st["rejected"] += sum(1 for e in results if e is not None)
     st["queries"] += len(qargs)
@@ -1141,16 +1837,19 @@ def run_config(cfg, qargs, ws, tmpdir, args, out, keepdir):
         else:
             t = a.get("type", "unicast") + ("/" + str(a.get("table", "unspec")))
             st["types"][t] = st["types"].get(t, 0) + 1
-    cands = [fib_candidates(f, q) for f, q in zip(kfib, qargs)]
+    cands = [fib_candidates(f, q, cfg.family) for f, q in zip(kfib, qargs)]
     st["multipath"] += sum(1 for c in cands if c and len(c) > 1)
     case = make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, args.seed)
+    if unstable and any(unstable):
+        case["unstable"] = unstable
     if ws is None:
         return
     check_rejects(cfg, cmds, results, ws, tmpdir, out)
-    failing = evaluate_case(case, conf_path, ws, tmpdir, out, "config %d" % cfg.index)
+    failing = evaluate_case(case, conf_path, ws, tmpdir, out, cfg_label(cfg))
     if failing and keepdir:
         case["meta"]["failing_queries"] = failing
-        write_case(os.path.join(keepdir, "seed%s-config%d" % (args.seed, cfg.index)), case)
+        write_case(os.path.join(keepdir, "seed%s-%sconfig%d" % (args.seed, "v6-" if cfg.family == 6 else "",
+                                                               cfg.index)), case)
 
 
 def make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, seed):
@@ -1163,13 +1862,14 @@ def make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, seed):
         else:
             rejected.append({"after": n_ok, "line": c, "kernel_error": e})
     return {
+        "family": cfg.family,
         "links": cfg.links,
-        "config": wildside_conf(cfg.links, accepted,
-                                "generated by tests/oracle/route_oracle.py, seed %s config %d" % (seed, cfg.index)),
+        "config": wildside_conf(cfg.links, accepted, "generated by tests/oracle/route_oracle.py, seed %s %s%s" % (
+            seed, "family 6 " if cfg.family == 6 else "", "config %d" % cfg.index)),
         "accepted": accepted,
         "rejected": rejected,
-        "queries": ["ip route get " + q for q in qargs],
-        "answers": [norm_kernel(a) for a in kans],
+        "queries": [get_prefix(cfg.family) + q for q in qargs],
+        "answers": [norm_kernel(a, cfg.family) for a in kans],
         "candidates": cands,
         "rule_show": krules,
         "route_show": kroutes,
@@ -1180,14 +1880,17 @@ def make_case(cfg, cmds, results, qargs, kans, cands, krules, kroutes, seed):
 
 def evaluate_case(case, conf_path, ws, tmpdir, out, label, max_print=None):
     """Compares wildside with a case's kernel answers.  Returns the failing query indexes."""
-    qargs = [q[len("ip route get "):] for q in case["queries"]]
+    family = case.get("family", 4)
+    qargs = [strip_get(q) for q in case["queries"]]
     try:
-        wans = ws.batch(conf_path, qargs, tmpdir)
+        wans = ws.batch(conf_path, qargs, tmpdir, family)
     except WildsideError as e:
         wans = [{"error": "wildside batch failed: %s" % e}] * len(qargs)
     failing = []
-    results = [compare(ka, wa, cand) for ka, wa, cand in zip(case["answers"], wans, case["candidates"])]
-    wfib = multipath_doubts(qargs, case, wans, results, conf_path, ws, tmpdir)
+    unstable = case.get("unstable") or [None] * len(qargs)
+    results = [compare(ka, wa, cand, family, un)
+               for ka, wa, cand, un in zip(case["answers"], wans, case["candidates"], unstable)]
+    wfib = multipath_doubts(qargs, case, wans, results, conf_path, ws, tmpdir) if family == 4 else set()
     for i, (q, ka, wa, cand) in enumerate(zip(qargs, case["answers"], wans, case["candidates"])):
         res = results[i]
         if res is None:
@@ -1195,20 +1898,20 @@ def evaluate_case(case, conf_path, ws, tmpdir, out, label, max_print=None):
             continue
         if i in wfib:
             out.passed += 1
-            out.inconclusive.append((label, "ip route get " + q, ka, wa))
+            out.inconclusive.append((label, get_prefix(family) + q, ka, wa))
             continue
         out.failed += 1
         failing.append(i)
         desc, diffs = res
-        key = "%s lookup: %s" % (query_kind(q), desc)
-        mm = {"label": label, "query": "ip route get " + q, "kernel": ka, "wildside": wa, "diffs": diffs,
+        key = class_key(q, desc, family)
+        mm = {"label": label, "query": get_prefix(family) + q, "kernel": ka, "wildside": wa, "diffs": diffs,
               "class": key, "case": case}
         out.mismatches.append(mm)
         ent = out.classes.setdefault(key, [0, mm])
         ent[0] += 1
-    for what, kshow, args in (("ip rule show", case.get("rule_show"), ["ip", "rule", "show"]),
-                              ("ip -4 route show table all", case.get("route_show"),
-                               ["ip", "-4", "route", "show", "table", "all"])):
+    (rule_what, rule_argv), (route_what, route_argv) = show_commands(family)
+    for what, kshow, args in ((rule_what, case.get("rule_show"), rule_argv),
+                              (route_what, case.get("route_show"), route_argv)):
         if kshow is None:
             continue
         p = ws.run(conf_path, args)
@@ -1263,6 +1966,12 @@ def write_case(d, case):
     with open(os.path.join(d, "queries.txt"), "w") as f:
         f.write("\n".join(case["queries"]) + "\n")
     exp = {k: case[k] for k in ("links", "rejected", "answers", "candidates", "rule_show", "route_show", "meta")}
+    if case.get("family", 4) == 6:
+        exp["family"] = 6
+    if case.get("strict_reject"):
+        exp["strict_reject"] = True
+    if case.get("unstable"):
+        exp["unstable"] = case["unstable"]
     exp["queries"] = case["queries"]
     with open(os.path.join(d, "expected.json"), "w") as f:
         f.write(dump_case_json(exp))
@@ -1285,12 +1994,12 @@ def write_case(d, case):
 # Minimisation of one disagreement (delta debugging on the command lines, then on query options)
 
 
-def reproduce(links, cmds, q, ws, tmpdir, klass):
+def reproduce(links, cmds, q, ws, tmpdir, klass, family=4):
     """Runs one query on both sides; returns (still failing with the same class, kans, wans)."""
-    kns, results = kernel_apply(links, cmds, tmpdir)
+    kns, results = kernel_apply(links, cmds, tmpdir, family)
     try:
-        ka = kns.query([q])[0]
-        kf = kns.query([q], fibmatch=True)[0]
+        ka = kns.query([q], family=family)[0]
+        kf = kns.query([q], fibmatch=True, family=family)[0]
     finally:
         kns.close()
     accepted = [c for c, e in zip(cmds, results) if e is None]
@@ -1300,19 +2009,19 @@ def reproduce(links, cmds, q, ws, tmpdir, klass):
     if ws.load_error(path) is not None:
         return False, ka, None, accepted
     try:
-        wa = ws.batch(path, [q], tmpdir)[0]
+        wa = ws.batch(path, [q], tmpdir, family)[0]
     except WildsideError:
         return False, ka, None, accepted
-    res = compare(ka, wa, fib_candidates(kf, q))
-    same = res is not None and ("%s lookup: %s" % (query_kind(q), res[0])) == klass
+    res = compare(ka, wa, fib_candidates(kf, q, family), family)
+    same = res is not None and class_key(q, res[0], family) == klass
     return same, ka, wa, accepted
 
 
-def minimize(links, cmds, q, ws, tmpdir, klass, deadline):
+def minimize(links, cmds, q, ws, tmpdir, klass, deadline, family=4):
     def test(sub):
         if time.time() > deadline:
             return False
-        return reproduce(links, sub, q, ws, tmpdir, klass)[0]
+        return reproduce(links, sub, q, ws, tmpdir, klass, family)[0]
     items = list(cmds)
     n = 2
     while len(items) >= 2 and time.time() < deadline:
@@ -1348,12 +2057,12 @@ def minimize(links, cmds, q, ws, tmpdir, klass, deadline):
             i += 2
             continue
         cand = words[:i] + words[i + 2:]
-        if reproduce(links, items, " ".join(cand), ws, tmpdir, klass)[0]:
+        if reproduce(links, items, " ".join(cand), ws, tmpdir, klass, family)[0]:
             words = cand
         else:
             i += 2
     q = " ".join(words)
-    _, ka, wa, accepted = reproduce(links, items, q, ws, tmpdir, klass)
+    _, ka, wa, accepted = reproduce(links, items, q, ws, tmpdir, klass, family)
     return accepted, q, ka, wa
 
 
@@ -1381,12 +2090,12 @@ def report(out, args):
         print("INCONCLUSIVE %s: %s (multipath: the verdict depends on the nexthop the hash picks)"
               "\n    kernel:   %s\n    wildside: %s" % (label, q, fmt(ka), fmt(wa)))
     for idx, err in out.config_errors:
-        print("CONFIG-ERROR config %s: %s (all its queries count as failed)" % (idx, err))
+        print("CONFIG-ERROR %s: %s (all its queries count as failed)" % (idx, err))
     for idx, line, err in out.load_rejects:
-        print("LOAD-REJECT config %s: wildside refuses a line the kernel accepted: %s\n    wildside: %s"
+        print("LOAD-REJECT %s: wildside refuses a line the kernel accepted: %s\n    wildside: %s"
               % (idx, line, err))
     for idx, line, err in out.reject_accepts:
-        print("REJECT-ACCEPT config %s: wildside accepts a line the kernel refused (%s): %s" % (idx, err, line))
+        print("REJECT-ACCEPT %s: wildside accepts a line the kernel refused (%s): %s" % (idx, err, line))
     if out.classes:
         print("\nclasses of disagreement (count, first example):")
         for key, (cnt, mm) in sorted(out.classes.items(), key=lambda kv: -kv[1][0]):
@@ -1394,10 +2103,16 @@ def report(out, args):
                   (cnt, key, mm["label"], mm["query"], fmt(mm["kernel"]), fmt(mm["wildside"])))
 
 
-def kernel_summary(out):
+def families(args):
+    return {"4": [4], "6": [6], "all": [4, 6]}[args.family]
+
+
+def kernel_summary(out, family=4):
     st = out.kernel_stats
-    print("kernel: %d config lines (%d rejected by the kernel), %d queries, %d multipath answers" %
-          (st["lines"], st["rejected"], st["queries"], st["multipath"]))
+    print("kernel%s: %d config lines (%d rejected by the kernel), %d queries, %d multipath answers" %
+          (" (IPv6)" if family == 6 else "", st["lines"], st["rejected"], st["queries"], st["multipath"]))
+    if st.get("unstable"):
+        print("kernel: %d answers changed with the query order (those fields are not compared)" % st["unstable"])
     print("kernel answers: " + ", ".join("%s=%d" % kv for kv in sorted(st["types"].items(), key=lambda x: -x[1])))
     print("kernel errors:  " + ", ".join("%s=%d" % kv for kv in sorted(st["errors"].items(), key=lambda x: -x[1])))
 
@@ -1431,21 +2146,25 @@ def mode_oracle(args):
     out = Outcome()
     t0 = time.time()
     try:
-        for idx in range(args.first, args.first + args.configs):
-            cfg = generate_config(args.seed, idx)
-            qargs = generate_queries(args.seed, cfg, args.queries)
-            if args.verbose:
-                print("config %d: %d lines, %d queries" % (idx, len(cfg.cmds), len(qargs)), flush=True)
-            try:
-                run_config(cfg, qargs, ws, tmpdir, args, out, args.keep)
-            except WildsideError as e:
-                out.failed += len(qargs)
-                out.config_errors.append((idx, str(e)))
-        kernel_summary(out)
+        for family in families(args):
+            for idx in range(args.first, args.first + args.configs):
+                cfg = generate_config(args.seed, idx, family)
+                qargs = generate_queries(args.seed, cfg, args.queries)
+                if args.verbose:
+                    print("%s: %d lines, %d queries" % (cfg_label(cfg), len(cfg.cmds), len(qargs)), flush=True)
+                try:
+                    run_config(cfg, qargs, ws, tmpdir, args, out, args.keep)
+                except WildsideError as e:
+                    out.failed += len(qargs)
+                    out.config_errors.append((cfg_label(cfg), str(e)))
+            kernel_summary(out, family)
+            out.reset_kernel_stats()
         if ws is not None:
             report(out, args)
             if args.minimize and out.classes:
                 minimize_classes(out, ws, tmpdir, args)
+            if args.minimize and out.line_cases:
+                minimize_line_cases(out, ws, tmpdir, args)
     finally:
         _cleanup_all()
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -1469,29 +2188,115 @@ def minimize_classes(out, ws, tmpdir, args):
     for n, (key, (_cnt, mm)) in enumerate(items):
         case = mm["case"]
         cmds = case["accepted"]
-        q = mm["query"][len("ip route get "):]
+        family = case.get("family", 4)
+        q = strip_get(mm["query"])
         deadline = time.time() + args.minimize_seconds
         try:
-            acc, q2, ka, wa = minimize(case["links"], cmds, q, ws, tmpdir, key, deadline)
+            acc, q2, ka, wa = minimize(case["links"], cmds, q, ws, tmpdir, key, deadline, family)
         except WildsideError as e:
             print("--- %s\n  (not minimised: %s)" % (key, e))
             continue
-        print("--- %s\n%s\n  query:    ip route get %s\n  kernel:   %s\n  wildside: %s" %
-              (key, "\n".join("  " + l for l in acc), q2, fmt(ka), fmt(wa)))
+        print("--- %s\n%s\n  query:    %s%s\n  kernel:   %s\n  wildside: %s" %
+              (key, "\n".join("  " + l for l in acc), get_prefix(family), q2, fmt(ka), fmt(wa)))
         if args.keep:
-            d = os.path.join(args.keep, "min-%02d" % n)
-            kns, results = kernel_apply(case["links"], acc, tmpdir)
+            d = os.path.join(args.keep, "min-%s%02d" % ("v6-" if family == 6 else "", n))
+            kns, results = kernel_apply(case["links"], acc, tmpdir, family)
             try:
-                kans = kns.query([q2])
-                kf = kns.query([q2], fibmatch=True)
+                kans = kns.query([q2], family=family)
+                kf = kns.query([q2], fibmatch=True, family=family)
             finally:
                 kns.close()
-            c = {"links": case["links"], "config": wildside_conf(case["links"], acc, "minimised: " + key),
-                 "accepted": acc, "rejected": [], "queries": ["ip route get " + q2],
-                 "answers": [norm_kernel(a) for a in kans], "candidates": [fib_candidates(kf[0], q2)],
+            c = {"family": family, "links": case["links"],
+                 "config": wildside_conf(case["links"], acc, "minimised: " + key),
+                 "accepted": acc, "rejected": [], "queries": [get_prefix(family) + q2],
+                 "answers": [norm_kernel(a, family) for a in kans], "candidates": [fib_candidates(kf[0], q2, family)],
                  "rule_show": None, "route_show": None,
                  "meta": dict(case["meta"], minimised_from=mm["label"], klass=key)}
             write_case(d, c)
+
+
+def line_verdicts(links, before, line, ws, tmpdir, family):
+    """(kernel error or None for line, wildside accepts the kernel-accepted part of before,
+    wildside accepts line after it, the kernel-accepted lines of before)."""
+    kns, results = kernel_apply(links, before + [line], tmpdir, family)
+    kns.close()
+    acc = [c for c, e in zip(before, results) if e is None]
+    path = os.path.join(tmpdir, "minline.conf")
+    with open(path, "w") as f:
+        f.write(wildside_conf(links, acc))
+    prefix_ok = ws.load_error(path) is None
+    with open(path, "w") as f:
+        f.write(wildside_conf(links, acc + [line]))
+    return results[-1], prefix_ok, ws.load_error(path) is None, acc
+
+
+def minimize_line_cases(out, ws, tmpdir, args):
+    """Delta-debugs the lines before one LOAD-REJECT / REJECT-ACCEPT line of each distinct error."""
+    seen = {}
+    for lc in out.line_cases:
+        seen.setdefault((lc["kind"], lc["error"]), lc)
+    print("\nminimised config lines (wildside and the kernel disagree on accepting the last line):")
+    for n, ((kind, err), lc) in enumerate(sorted(seen.items())[: args.minimize]):
+        links, line, family = lc["links"], lc["line"], lc["family"]
+        deadline = time.time() + args.minimize_seconds
+
+        def still(sub):
+            if time.time() > deadline:
+                return False
+            kerr, prefix_ok, ws_ok, _ = line_verdicts(links, sub, line, ws, tmpdir, family)
+            if kind == "LOAD-REJECT":
+                return kerr is None and prefix_ok and not ws_ok
+            return kerr is not None and kerr.splitlines()[-1] == err and prefix_ok and ws_ok
+        items = list(lc["before"])
+        if not still(items):
+            print("--- %s %s\n  (does not reproduce: %s)" % (kind, err, line))
+            continue
+        i = 0
+        while i < len(items) and time.time() < deadline:      # one line at a time, from the end
+            j = len(items) - 1 - i
+            cand = items[:j] + items[j + 1:]
+            if still(cand):
+                items = cand
+            else:
+                i += 1
+        kerr, _, _, acc = line_verdicts(links, items, line, ws, tmpdir, family)
+        print("--- %s (%s)\n%s\n  %s   <- kernel: %s" % (kind, err, "\n".join("  " + l for l in acc), line,
+                                                     "accepted" if kerr is None else kerr.splitlines()[-1]))
+        if args.keep:
+            record_line_case(os.path.join(args.keep, "min-%sline-%02d" % ("v6-" if family == 6 else "", n)),
+                             links, acc, line, family, tmpdir, dict(kind=kind, error=err, minimised_from=lc["label"]))
+
+
+def record_line_case(d, links, acc, line, family, tmpdir, meta):
+    """A case holding lines acc + line, kernel-answered, with a query into the line's prefix."""
+    qargs = []
+    for w in line.split()[3:]:
+        try:
+            net = ipaddress.ip_network(w if w not in ("default",) else ("::/0" if family == 6 else "0.0.0.0/0"),
+                                       strict=False)
+        except ValueError:
+            continue
+        if net.version == family:
+            qargs.append(str(net.network_address + (1 if net.num_addresses > 2 else 0)))
+            break
+    cmds = acc + [line]
+    kns, results = kernel_apply(links, cmds, tmpdir, family)
+    try:
+        kans = kns.query(qargs, family=family)
+        kf = kns.query(qargs, fibmatch=True, family=family)
+        (_, rule_argv), (_, route_argv) = show_commands(family)
+        krules = kns.show(*rule_argv[1:])
+        kroutes = kns.show(*route_argv[1:])
+    finally:
+        kns.close()
+    cfg = Config(0, links, family)
+    case = make_case(cfg, cmds, results, qargs, kans, [fib_candidates(f, q, family) for f, q in zip(kf, qargs)],
+                     krules, kroutes, "minimised")
+    case["config"] = wildside_conf(links, case["accepted"], "minimised %s: %s" % (meta["kind"], meta["error"]))
+    case["meta"].update(meta)
+    if case["rejected"]:
+        case["strict_reject"] = True         # replay fails while wildside accepts the refused line
+    write_case(d, case)
 
 
 def find_cases(root):
@@ -1539,8 +2344,16 @@ def mode_replay(args):
                 with open(bad, "w") as f:
                     f.write(wildside_conf(links, accepted[: r["after"]] + [r["line"]]))
                 out.reject_checked += 1
-                if ws.load_error(bad) is None:
+                accepts = ws.load_error(bad) is None
+                if accepts:
                     out.reject_accepts.append((label, r["line"], r["kernel_error"].splitlines()[-1]))
+                if exp.get("strict_reject"):
+                    # a case recorded for this refusal: the refused line counts as one check
+                    if accepts:
+                        out.failed += 1
+                        print("REJECT-ACCEPT %s counts as failed (strict_reject case): %s" % (label, r["line"]))
+                    else:
+                        out.passed += 1
         print("replayed %d cases from %s" % (len(cases), args.replay))
         report(out, args)
     finally:
@@ -1576,28 +2389,42 @@ def mode_record(args):
         if re.match(r"ip link set \S+ up$", line):
             continue
         cmds.append(line)
-    qargs = [re.sub(r"^ip route get ", "", l.strip()) for l in queries_text.splitlines()
-             if l.strip() and not l.startswith("#")]
-    cfg = Config(0, links)
+    qlines = [l.strip() for l in queries_text.splitlines() if l.strip() and not l.startswith("#")]
+    # a case is of one family: `ip -6 route get` queries make it an IPv6 case
+    family = 6 if any(l.startswith("ip -6 ") for l in qlines) else 4
+    if any(l.startswith("ip -6 ") != (family == 6) for l in qlines if l.startswith("ip ")):
+        print("oracle: %s mixes `ip route get` and `ip -6 route get`" % src_queries)
+        return 2
+    qargs = [strip_get(l) for l in qlines]
+    cfg = Config(0, links, family)
     tmpdir = tempfile.mkdtemp(prefix="wsor-rec-")
     try:
-        kns, results = kernel_apply(links, cmds, tmpdir)
+        kns, results = kernel_apply(links, cmds, tmpdir, family)
         try:
-            kans = kns.query(qargs)
-            kfib = kns.query(qargs, fibmatch=True)
-            krules = kns.show("rule", "show")
-            kroutes = kns.show("-4", "route", "show", "table", "all")
+            kans = kns.query(qargs, family=family)
+            kfib = kns.query(qargs, fibmatch=True, family=family)
+            unstable = unstable_fields(kans, kns.query(qargs[::-1], family=6)[::-1], 6) if family == 6 else None
+            (_, rule_argv), (_, route_argv) = show_commands(family)
+            krules = kns.show(*rule_argv[1:])
+            kroutes = kns.show(*route_argv[1:])
         finally:
             kns.close()
     finally:
         _cleanup_all()
         shutil.rmtree(tmpdir, ignore_errors=True)
-    case = make_case(cfg, cmds, results, qargs, kans, [fib_candidates(f, q) for f, q in zip(kfib, qargs)],
+    case = make_case(cfg, cmds, results, qargs, kans, [fib_candidates(f, q, family) for f, q in zip(kfib, qargs)],
                      krules, kroutes, "record")
     case["config"] = wildside_conf(links, case["accepted"], "\n".join(
         header + ["kernel-accepted lines of source.conf (re-record: route_oracle.py --record "
                   "DIR/source.conf DIR/queries.txt DIR)"]))
     case["meta"]["source"] = "source.conf"
+    if unstable and any(unstable):
+        case["unstable"] = unstable
+        for q, u in zip(qargs, unstable):
+            if u:
+                print("unstable (not compared): %s: %s" % (q, ", ".join(u)))
+    if args.strict_reject and case["rejected"]:
+        case["strict_reject"] = True     # replay fails while wildside accepts a refused line
     write_case(outdir, case)
     with open(os.path.join(outdir, "source.conf"), "w") as f:
         f.write(source_text)
@@ -1610,11 +2437,12 @@ def mode_record(args):
 
 
 def mode_show_config(args):
-    cfg = generate_config(args.seed, args.first)
-    print("\n".join(wildside_conf(cfg.links, cfg.cmds).splitlines()))
-    print("# queries")
-    for q in generate_queries(args.seed, cfg, args.queries):
-        print("ip route get " + q)
+    for family in families(args):
+        cfg = generate_config(args.seed, args.first, family)
+        print("\n".join(wildside_conf(cfg.links, cfg.cmds).splitlines()))
+        print("# queries")
+        for q in generate_queries(args.seed, cfg, args.queries):
+            print(get_prefix(family) + q)
     return 0
 
 
@@ -1622,6 +2450,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--wildsidectl", default="build/wildsidectl")
     ap.add_argument("--seed", default="1")
+    ap.add_argument("--family", choices=["4", "6", "all"], default="4",
+                    help="address family of the generated configurations (all: IPv4, then IPv6)")
     ap.add_argument("--configs", type=int, default=20)
     ap.add_argument("--first", type=int, default=0, help="index of the first configuration")
     ap.add_argument("--queries", type=int, default=300, help="queries per configuration")
