@@ -154,12 +154,9 @@ QueryOutput route_get(const Model& m, const dp::Routing& routing, ws::Family f, 
         if (!d.route) return rtnl_error(ENETUNREACH);
         dp::Route shown = *d.route;
         if (d.route->sibling_group) {
-            // The chosen sibling first, then the others in sibling order, wrapping.
-            const auto group = dp::siblings_of(d.aliases, size_t(d.route - d.aliases.data()));
-            size_t at = 0;
-            while (&d.aliases[group[at]] != d.route) ++at;
             std::vector<const dp::Route*> members;
-            for (size_t k = 0; k < group.size(); ++k) members.push_back(&d.aliases[group[(at + k) % group.size()]]);
+            for (uint32_t k : dp::siblings_from(d.aliases, size_t(d.route - d.aliases.data())))
+                members.push_back(&d.aliases[k]);
             shown = merge_siblings(members);
         }
         q.out = opt.json ? "[" + route_json(shown, pc, true) + "]\n" : format_route_line(shown, pc, true) + "\n";

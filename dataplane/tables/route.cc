@@ -1,5 +1,7 @@
 #include "dataplane/tables/route.h"
 
+#include <algorithm>
+
 namespace dp {
 
 void rebalance(Route& r) {
@@ -18,13 +20,15 @@ void rebalance(Route& r) {
     }
 }
 
-std::vector<uint32_t> siblings_of(std::span<const Route> aliases, size_t i) {
-    std::vector<uint32_t> out;
+std::vector<uint32_t> siblings_from(std::span<const Route> aliases, size_t i) {
     const uint32_t g = aliases[i].sibling_group;
     if (!g) return {uint32_t(i)};
+    std::vector<uint32_t> group;
     for (size_t k = 0; k < aliases.size(); ++k)
-        if (aliases[k].sibling_group == g) out.push_back(uint32_t(k));
-    return out;
+        if (aliases[k].sibling_group == g) group.push_back(uint32_t(k));
+    const size_t at = size_t(std::find(group.begin(), group.end(), uint32_t(i)) - group.begin());
+    std::rotate(group.begin(), group.begin() + long(at), group.end());
+    return group;
 }
 
 void rebalance_siblings(std::span<Route> aliases, uint32_t group) {

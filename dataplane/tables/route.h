@@ -108,8 +108,10 @@ struct Route {
     bool is_error() const { return route_type_info(type).disposition == Disposition::kError; }
 };
 
-// The IPv6 sibling group of aliases[i] (itself alone when it has none), in sibling order.
-std::vector<uint32_t> siblings_of(std::span<const Route> aliases, size_t i);
+// The IPv6 sibling group of aliases[i] (itself alone when it has none), in sibling order
+// starting at aliases[i] and wrapping: the order fib6_select_path() tries them in and
+// `ip -6 route get ... fibmatch` prints them in.
+std::vector<uint32_t> siblings_from(std::span<const Route> aliases, size_t i);
 // rt6_multipath_rebalance(): the upper bounds over a sibling group's nexthops, in order.
 void rebalance_siblings(std::span<Route> aliases, uint32_t group);
 

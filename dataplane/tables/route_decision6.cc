@@ -18,11 +18,9 @@ void select_sibling(FibResult& res, const sel::FlowKey& k, uint32_t flags) {
     if (!res.route->sibling_group || res.route->nh.empty()) return;
     const uint32_t hash = multipath_hash(k);
     if (int(hash) <= res.route->nh[0].upper_bound) return;
-    const auto group = siblings_of(res.aliases, size_t(res.route - res.aliases.data()));
-    size_t at = 0;
-    while (&res.aliases[group[at]] != res.route) ++at;
+    const auto group = siblings_from(res.aliases, size_t(res.route - res.aliases.data()));
     for (size_t step = 1; step < group.size(); ++step) {
-        const Route& sib = res.aliases[group[(at + step) % group.size()]];
+        const Route& sib = res.aliases[group[step]];
         if (int(hash) > sib.nh[0].upper_bound) continue;
         if (score6(sib, sib.nh[0].ifindex, k, flags) < 0) return;
         res.route = &sib;
