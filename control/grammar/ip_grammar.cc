@@ -375,7 +375,7 @@ ws::Result<RouteGetRequest> parse_route_get(ws::Tokens& t, const sel::ParseConte
             }
             if (dst_ok) return make_error(Errc::kInvalid, "either \"to\" is duplicate, or \"" + std::string(w) + "\" is a garbage", std::string(w));
             auto p = ws::InetPrefix::parse(w, ctx.family);
-            if (!p) return make_error(Errc::kInvalid, "Error: an inet prefix is expected rather than \"" + std::string(w) + "\".", std::string(w));
+            if (!p) return make_error(Errc::kInvalid, "an inet prefix is expected rather than \"" + std::string(w) + "\".", std::string(w));
             q.dst = p->addr;
             dst_ok = true;
         }
