@@ -29,10 +29,11 @@ import time
 
 IP = shutil.which("ip") or "/sbin/ip"
 ALL_LINKS = ["eth0", "eth1", "eth2", "eth3"]
-MASK32 = 0xFFFFFFFF
+MASK32 = 0xFFFFFFFF          # marks and uids: 32 bits in both families
+MASK128 = (1 << 128) - 1
 
 # ---------------------------------------------------------------------------------------------
-# IPv4 helpers
+# Addresses, as integers: 32 bits (IPv4) or 128 bits (IPv6)
 
 
 def a2i(s):
@@ -44,23 +45,16 @@ def i2a(n):
     return "%d.%d.%d.%d" % ((n >> 24) & 255, (n >> 16) & 255, (n >> 8) & 255, n & 255)
 
 
-def mask(plen):
-    return (MASK32 << (32 - plen)) & MASK32 if plen else 0
-
-
-def last_of(net, plen):
-    return (net & mask(plen)) | (~mask(plen) & MASK32)
-
-
 def is_special(n):
     """0/8, 127/8, multicast, class E, limited broadcast."""
     return (n >> 24) in (0, 127) or n >= 0xE0000000
 
 
-# ---------------------------------------------------------------------------------------------
-# IPv6 helpers (addresses as 128-bit integers)
-
-MASK128 = (1 << 128) - 1
+def rand_unicast4(r):
+    while True:
+        n = r.getrandbits(32)
+        if not is_special(n):
+            return n
 
 
 def a6(s):
@@ -71,14 +65,6 @@ def s6(n):
     return ipaddress.IPv6Address(n & MASK128).compressed
 
 
-def mask6(plen):
-    return (MASK128 << (128 - plen)) & MASK128 if plen else 0
-
-
-def last6(net, plen):
-    return (net & mask6(plen)) | (~mask6(plen) & MASK128)
-
-
 def is_ll6(n):
     return (n >> 118) == (0xfe80 >> 6)          # fe80::/10
 
@@ -87,9 +73,45 @@ def is_mc6(n):
     return (n >> 120) == 0xff
 
 
+def rand_global6(r):
+    """A unicast address far from everything configured (2000::/3)."""
+    return (1 << 125) | r.getrandbits(125)
+
+
+class Family:
+    """What the shared code needs to know of an address family."""
+
+    def __init__(self, version, fmt, is_ll, rand_far, ip, any_net, seed_tag):
+        self.version = version
+        self.bits = 32 if version == 4 else 128
+        self.full = (1 << self.bits) - 1
+        self.fmt = fmt                  # integer -> text
+        self.is_ll = is_ll              # link-local (never, for IPv4)
+        self.rand_far = rand_far        # rng -> a random unicast address, far from everything configured
+        self.ip = ip                    # how its commands start
+        self.any_net = any_net          # the default prefix, written out
+        self.seed_tag = seed_tag        # the generators' rngs: TAG:SEED:N and TAG-q:SEED:N
+
+    def mask(self, plen):
+        return (self.full << (self.bits - plen)) & self.full if plen else 0
+
+    def last(self, net, plen):
+        """The last address of net/plen."""
+        return (net & self.mask(plen)) | (~self.mask(plen) & self.full)
+
+    def rand_in(self, r, net, plen):
+        """A random address of net/plen (net itself, without a draw, for a host prefix)."""
+        return net | (r.getrandbits(self.bits - plen) if plen < self.bits else 0)
+
+
+V4 = Family(4, i2a, lambda n: False, rand_unicast4, "ip", "0.0.0.0/0", "wsor")
+V6 = Family(6, s6, is_ll6, rand_global6, "ip -6", "::/0", "wsor6")
+FAMILIES = {4: V4, 6: V6}
+
+
 def get_prefix(family):
     """How a query line starts, in queries.txt and in wildside's batch file."""
-    return "ip -6 route get " if family == 6 else "ip route get "
+    return FAMILIES[family].ip + " route get "
 
 
 def strip_get(q):
@@ -147,25 +169,12 @@ class Config:
         return [a for a, _, _ in self.addrs]
 
     def broadcasts(self):
-        return {last_of(a, p) for a, p, _ in self.addrs if p <= 30}
+        return {V4.last(a, p) for a, p, _ in self.addrs if p <= 30}
 
 
-class Generator:
-    RULE = "ip rule"
+class Draws:
+    """Random choices on self.r."""
 
-    def __init__(self, rng, index):
-        self.r = rng
-        nlinks = rng.choice([3, 4, 4])
-        self.c = Config(index, ALL_LINKS[:nlinks])
-        self.subnets = []          # (net, plen, dev)
-        self.anchors = []
-        self.rule_prefs = []       # explicit prefs used
-        self.rule_hist = []        # rule command tails, for del
-        self.route_hist = []       # dicts, for del
-        self.no_rules = rng.random() < 0.12
-        self.tables = rng.sample(["100", "200", "7", "4000000000", "1000", "4294967295"], rng.choice([2, 3]))
-
-    # -- small random pieces
     def w(self, choices):
         """Weighted choice from [(weight, value), ...]."""
         total = sum(wt for wt, _ in choices)
@@ -176,59 +185,83 @@ class Generator:
                 return v
         return choices[-1][1]
 
-    def rand_private(self):
-        r = self.r
-        k = r.random()
-        if k < 0.6:
-            return (10 << 24) | r.getrandbits(24)
-        if k < 0.8:
-            return a2i("172.16.0.0") | (r.randrange(16) << 16) | r.getrandbits(16)
-        return a2i("192.168.0.0") | r.getrandbits(16)
+    def chance(self, p):
+        """True with probability p.  p = 0 or 1 (a choice the family does not make) costs no draw."""
+        return p >= 1 or (p > 0 and self.r.random() < p)
 
-    def rand_public(self):
-        while True:
-            n = self.r.getrandbits(32)
-            if not is_special(n):
-                return n
+    def choose(self, options):
+        """r.choice, without a draw when there is one option only."""
+        return options[0] if len(options) == 1 else self.r.choice(options)
+
+
+class Generator(Draws):
+    """A random configuration of the family fam.  The logic is here; Generator4 and Generator6
+    hold each family's numbers (class attributes) and the few draws that differ (near,
+    far_or_near, addr_plen, explicit_ll, host_draw, late_addrs, route_target, route_attrs, ...).
+    Each draw is made in the same order as before the families shared this code, so that a seed
+    gives the same configuration."""
+
+    def __init__(self, rng, index):
+        self.r = rng
+        nlinks = rng.choice([3, 4, 4])
+        self.c = Config(index, ALL_LINKS[:nlinks], self.fam.version)
+        self.rule_cmd = self.fam.ip + " rule"
+        self.subnets = []          # (net, plen, dev); IPv6: fe80::/64 included
+        self.sites = []            # IPv6: the site prefixes of the anchors
+        self.anchors = []
+        self.rule_prefs = []       # explicit prefs used
+        self.rule_hist = []        # rule command tails, for del
+        self.route_hist = []       # dicts, for del (IPv6: and for reuse)
+        self.no_rules = rng.random() < 0.12
+        self.tables = rng.sample(self.TABLES, rng.choice([2, 3]))
+
+    # -- small random pieces
+    def far(self):
+        return self.fam.rand_far(self.r)
+
+    def far_or_near(self):
+        return self.far() if self.r.random() < 0.5 else self.near()
 
     def rand_plen(self):
         r = self.r
-        if r.random() < 0.45:
-            return r.randint(1, 32)
-        return r.choice([8, 12, 16, 16, 20, 24, 24, 24, 28, 30, 32, 32])
+        if r.random() < self.PLEN_ANY_PROB:
+            return r.randint(1, self.fam.bits)
+        return r.choice(self.PLENS)
 
     def prefix(self, allow_default=True, host_bits=False):
         """A (net, plen, text) drawn from the anchors, so that prefixes overlap."""
-        r = self.r
-        if allow_default and r.random() < 0.05:
-            return 0, 0, r.choice(["default", "0.0.0.0/0", "default"])
-        if self.subnets and r.random() < 0.2:
+        r, fam = self.r, self.fam
+        if allow_default and r.random() < self.DEFAULT_PROB:
+            return 0, 0, r.choice(["default", fam.any_net, "default"])
+        if self.subnets and r.random() < self.SUBNET_ANCHOR_PROB:
             net, plen, _ = r.choice(self.subnets)
-            anchor = net | r.getrandbits(32 - plen) if plen < 32 else net
+            anchor = fam.rand_in(r, net, plen)
         else:
             anchor = r.choice(self.anchors)
         plen = self.rand_plen()
-        net = anchor & mask(plen)
+        net = anchor & fam.mask(plen)
         shown = anchor if host_bits else net
-        text = "%s/%d" % (i2a(shown), plen)
-        if plen == 32 and r.random() < 0.3:
-            text = i2a(shown)
+        text = "%s/%d" % (fam.fmt(shown), plen)
+        if plen == fam.bits and r.random() < 0.3:
+            text = fam.fmt(shown)
         self.c.prefixes.append((net, plen))
         return net, plen, text
 
     def host_in(self, net, plen, avoid_local=True):
         locs = set(self.c.local_addrs())
         for _ in range(50):
-            if plen >= 31:
-                h = net | self.r.getrandbits(32 - plen) if plen == 31 else net
+            if plen >= self.fam.bits - 1:
+                h = self.fam.rand_in(self.r, net, plen)
             else:
-                h = net | self.r.randint(1, (1 << (32 - plen)) - 2)
-            if not avoid_local or h not in locs:
+                h = self.host_draw(net, plen)
+            if h is not None and (not avoid_local or h not in locs):
                 return h
         return None
 
     def gateway(self, dev=None):
-        cands = [(n, p, d) for n, p, d in self.subnets if p < 32 and (dev is None or d == dev)]
+        fam = self.fam
+        cands = [(n, p, d) for n, p, d in self.subnets
+                 if p < fam.bits and not fam.is_ll(n) and (dev is None or d == dev)]
         if not cands:
             return None
         net, plen, d = self.r.choice(cands)
@@ -238,32 +271,43 @@ class Generator:
         self.c.gateways.append(g)
         return g, d
 
+    def explicit_ll(self, dev):
+        """IPv6: now and then an explicit link-local address, as (addr, net, plen, dev)."""
+        return None
+
     # -- addresses
+    def addr_line(self, dev):
+        """An `ip addr add` line for dev, or None."""
+        r, c, fam = self.r, self.c, self.fam
+        ll = self.explicit_ll(dev)
+        if ll:
+            a, net, plen, dev_for = ll
+        elif self.subnets and r.random() < 0.3:
+            net, plen, d0 = r.choice([s for s in self.subnets if not fam.is_ll(s[0])] or self.subnets)
+            if plen == fam.bits:
+                return None
+            # a secondary address on the same device, or the same subnet on another device
+            dev_for = d0 if r.random() < 0.75 else dev
+            a = self.host_in(net, plen)
+        else:
+            plen = self.addr_plen()
+            net = self.near() & fam.mask(plen)
+            dev_for = dev
+            a = self.host_in(net, plen)
+        if a is None or a in c.local_addrs():
+            return None
+        c.addrs.append((a, plen, dev_for))
+        if (net, plen, dev_for) not in self.subnets:
+            self.subnets.append((net, plen, dev_for))
+        return "%s addr add %s/%d dev %s" % (fam.ip, fam.fmt(a), plen, dev_for)
+
     def gen_addrs(self):
         r, c = self.r, self.c
         for dev in c.links:
             for _ in range(r.randint(1, 3)):
-                if self.subnets and r.random() < 0.3:
-                    net, plen, d0 = r.choice(self.subnets)
-                    if plen == 32:
-                        continue
-                    if r.random() < 0.75:
-                        dev_for = d0            # a secondary address on the same device
-                    else:
-                        dev_for = dev           # the same subnet on another device
-                else:
-                    plen = r.choice([8, 16, 20, 22, 24, 24, 24, 24, 25, 26, 28, 29, 30, 31, 32, 32])
-                    if plen == 8 and r.random() < 0.7:
-                        plen = 24                   # keep /8 subnets rare
-                    net = self.rand_private() & mask(plen)
-                    dev_for = dev
-                a = self.host_in(net, plen)
-                if a is None or a in c.local_addrs():
-                    continue
-                c.addrs.append((a, plen, dev_for))
-                if (net, plen, dev_for) not in self.subnets:
-                    self.subnets.append((net, plen, dev_for))
-                c.cmds.append("ip addr add %s/%d dev %s" % (i2a(a), plen, dev_for))
+                line = self.addr_line(dev)
+                if line:
+                    c.cmds.append(line)
 
     # -- rules
     def rule_selectors(self):
@@ -271,14 +315,16 @@ class Generator:
         sel = []
         if r.random() < 0.35:
             if r.random() < 0.1:
-                sel.append(["from", "all"])
+                sel.append(["from", self.choose(self.FROM_ALL)])
             else:
-                net, plen, text = self.prefix(host_bits=r.random() < 0.1)
+                net, plen, text = self.prefix(host_bits=r.random() < self.RULE_HOST_BITS_PROB)
                 c.rule_from.append((net, plen))
                 sel.append(["from", text])
         if r.random() < 0.3:
-            net, plen, text = self.prefix(host_bits=r.random() < 0.1)
+            net, plen, text = self.prefix(host_bits=r.random() < self.RULE_HOST_BITS_PROB)
             sel.append(["to", text])
+        if self.chance(self.RULE_NOT_PROB):
+            sel.append(["not"])
         if r.random() < 0.22:
             dev = self.w([(6, r.choice(c.links)), (3, "lo"), (0.3, "eth9")])
             sel.append([r.choice(["iif", "iif", "dev"]), dev])
@@ -293,12 +339,16 @@ class Generator:
             else:
                 c.marks.append((v, m))
                 sel.append(["fwmark", "%s/%s" % (hex(v), hex(m))])
-        if r.random() < 0.12:
-            t = self.w([(20, r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c])), (1, r.choice([0x01, 0x20, 0x02]))])
+        if r.random() < self.RULE_TOS_PROB:
+            valid, invalid = self.RULE_TOS          # a few invalid values on purpose
+            t = self.w([(20, r.choice(valid)), (1, r.choice(invalid))])
             c.tos.append(t)
-            sel.append([r.choice(["tos", "dsfield"]), "0x%02x" % t])
+            txt = "0x%02x" % t
+            if self.chance(self.RULE_TOS_NAME_PROB):
+                txt = r.choice(["CS1", "EF", "AF11"])
+            sel.append([r.choice(["tos", "dsfield"]), txt])
         if r.random() < 0.15:
-            sel.append(["ipproto", self.w([(3, "tcp"), (3, "udp"), (1, "icmp"), (0.3, "6")])])
+            sel.append(["ipproto", self.w(self.RULE_IPPROTOS)])
         for kw, prob in (("sport", 0.08), ("dport", 0.12)):
             if r.random() < prob:
                 lo = self.w([(3, r.choice([1, 22, 53, 80, 443, 1000, 1024, 65534])), (2, r.randint(1, 65534))])
@@ -317,6 +367,8 @@ class Generator:
             hi = lo + r.choice([0, 0, 1, 10, 1000])
             if r.random() < 0.03:
                 lo, hi = hi + 1, lo                              # rejected
+            if self.chance(self.RULE_UID_ALL_PROB):
+                lo, hi = 0, 4294967295                           # rejected: Invalid uid range
             c.uids.append((lo, hi))
             sel.append(["uidrange", "%d-%d" % (lo, hi)])
         return sel
@@ -352,7 +404,7 @@ class Generator:
                     or w in ("pref", "priority", "preference", "table", "lookup", "goto", "nop", "blackhole",
                              "unreachable", "prohibit")]
             if keep:
-                return self.RULE + " add " + " ".join(keep)
+                return self.rule_cmd + " add " + " ".join(keep)
         sel = self.rule_selectors()
         pref = None
         if r.random() < 0.6:
@@ -365,7 +417,7 @@ class Generator:
         if action in ("table", "lookup"):
             act = [action, self.table(rule=True)]
             if r.random() < 0.12:
-                act += ["suppress_prefixlength", str(r.choice(self.suppress_values()))]
+                act += ["suppress_prefixlength", str(r.choice(self.SUPPRESS + [r.randint(0, self.fam.bits)]))]
         elif action == "goto":
             if pref is None and r.random() < 0.8:
                 pref = r.randint(1, 32000)
@@ -385,103 +437,128 @@ class Generator:
         toks = [t for s in sel for t in s] + act
         tail = " ".join(toks)
         self.rule_hist.append((tail, pref))
-        return self.RULE + " add " + tail if tail else self.RULE + " add"
-
-    def suppress_values(self):
-        return [0, 0, 8, 16, 24, 32, self.r.randint(0, 32)]
+        return self.rule_cmd + " add " + tail if tail else self.rule_cmd + " add"
 
     def gen_rule_del(self):
         r = self.r
         tail, pref = r.choice(self.rule_hist)
         k = r.random()
         if k < 0.45 and pref is not None:
-            return self.RULE + " del pref %d" % pref
+            return self.rule_cmd + " del pref %d" % pref
         if k < 0.8:
-            return (self.RULE + " del " + tail).strip()
+            return (self.rule_cmd + " del " + tail).strip()
         if k < 0.95:
             # a subset of the selectors: unspecified attributes are wildcards
             pairs = re.findall(r"(?:not|nop|blackhole|unreachable|prohibit|\S+ \S+)", tail)
             sub = [p for p in pairs if r.random() < 0.5]
             if sub:
-                return self.RULE + " del " + " ".join(sub)
-        return self.RULE + " del " + r.choice(["pref 32767", "table 0", "table 0 pref 0", "pref 32767 table default",
-                                               "pref 0 table local", "pref 123 table 5", "table 100"])
+                return self.rule_cmd + " del " + " ".join(sub)
+        return self.rule_cmd + " del " + r.choice(["pref 32767", "table 0", "table 0 pref 0",
+                                                   "pref 32767 table default", "pref 0 table local",
+                                                   "pref 123 table 5", "table 100"])
 
-    # -- routes
+    # -- routes: single nexthops.  nexthop_words tries the family's NEXTHOPS (limit, kind) in
+    # order, with one draw k: the first kind with k < limit that gives a nexthop (a gateway may
+    # be missing) is taken.
+    def nh_via_dev(self):
+        g = self.gateway()
+        return g and (["via", self.fam.fmt(g[0]), "dev", g[1]], g[0], g[1])
+
+    def nh_via(self):
+        g = self.gateway()
+        return g and (["via", self.fam.fmt(g[0])], g[0], None)
+
+    def nh_dev(self):
+        d = self.w([(8, self.r.choice(self.c.links)), (0.3, "lo")])
+        return ["dev", d], None, d
+
+    def nh_onlink(self):
+        g = self.onlink_gateway()
+        d = self.r.choice(self.c.links)
+        self.c.gateways.append(g)
+        return ["via", self.fam.fmt(g), "dev", d, "onlink"], g, d
+
+    def nh_stray(self):
+        """A gateway that is probably not on a connected subnet: rejected."""
+        g = self.stray_gateway()
+        return ["via", self.fam.fmt(g), "dev", self.r.choice(self.c.links)], g, None
+
     def nexthop_words(self):
         """Words for a single unicast nexthop; returns (words, gw, dev)."""
-        r, c = self.r, self.c
-        k = r.random()
-        if k < 0.45:
-            g = self.gateway()
-            if g:
-                return ["via", i2a(g[0]), "dev", g[1]], g[0], g[1]
-        if k < 0.6:
-            g = self.gateway()
-            if g:
-                return ["via", i2a(g[0])], g[0], None
-        if k < 0.88:
-            d = self.w([(8, r.choice(c.links)), (0.3, "lo")])
-            return ["dev", d], None, d
-        if k < 0.95:
-            g = self.rand_public() if r.random() < 0.5 else self.rand_private()
-            d = r.choice(c.links)
-            c.gateways.append(g)
-            return ["via", i2a(g), "dev", d, "onlink"], g, d
-        g = self.rand_private()                  # probably not on a connected subnet: rejected
-        return ["via", i2a(g), "dev", r.choice(c.links)], g, None
+        k = self.r.random()
+        for limit, kind in self.NEXTHOPS:
+            if k < limit:
+                nh = kind(self)
+                if nh:
+                    return nh
+        raise AssertionError("NEXTHOPS ends with a kind that always gives a nexthop")
 
     def multipath_words(self):
         r, c = self.r, self.c
         words = []
         for _ in range(r.choice([2, 2, 3])):
-            g = self.gateway() if r.random() < 0.85 else None
+            k = r.random()
+            g = self.gateway() if k < self.MP_GATEWAY else None
             if g:
-                words += ["nexthop", "via", i2a(g[0]), "dev", g[1]]
+                words += ["nexthop", "via", self.fam.fmt(g[0])] + (["dev", g[1]] if self.chance(self.MP_GATEWAY_DEV)
+                                                                    else [])
+            elif k < self.MP_LINK_LOCAL:
+                words += ["nexthop", "via", self.fam.fmt(self.ll_gateway()), "dev", r.choice(c.links)]
             else:
                 words += ["nexthop", "dev", r.choice(c.links)]
-            if r.random() < 0.7:
+            if r.random() < self.MP_WEIGHT:
                 words += ["weight", str(self.w([(5, r.randint(1, 5)), (1, r.randint(1, 256))]))]
         return words
 
-    def gen_route(self):
+    # -- routes
+    def route_table(self):
+        table = self.table(rule=False)
+        if table == "main" and self.r.random() < 0.6:
+            table = None
+        return table
+
+    def rand_metric(self):
+        r = self.r
+        return self.w([(6, r.choice(self.METRICS)), (1, r.randint(0, 5000)), (0.3, 4294967295)])
+
+    def metric_attr(self, metric):
+        return [self.r.choice(["metric", "metric", "priority", "preference"]), str(metric)]
+
+    def table_proto_scope(self, attrs, table):
+        r = self.r
+        if table is not None:
+            attrs.append(["table", table])
+        if r.random() < 0.15:
+            attrs.append(["proto", r.choice(self.PROTOS)])
+        if r.random() < self.SCOPE_PROB:
+            attrs.append(["scope", r.choice(self.SCOPES)])
+
+    def route_src(self):
         r, c = self.r, self.c
-        op = self.w([(55, "add"), (15, "replace"), (10, "append"), (7, "prepend"), (13, "del")])
+        k = r.random()
+        if k < 0.75:
+            return r.choice([a for a, _, _ in c.addrs if not self.fam.is_ll(a)] or c.local_addrs())
+        if k < 0.9:
+            return r.choice(c.local_addrs())        # IPv6 link-local: a source only on its own device
+        return self.bad_src()
+
+    def remember_route(self, rtype, net, plen, ptext, table, tos, metric, gw, dev):
+        self.route_hist.append(dict(rtype=rtype, net=net, plen=plen, ptext=ptext, table=table, tos=tos,
+                                    metric=metric, gw=gw, dev=dev))
+
+    def gen_route(self):
+        r, c, fam = self.r, self.c, self.fam
+        op = self.w(self.ROUTE_OPS)
         if op == "del":
             if self.route_hist:
                 return self.gen_route_del()
             op = "add"
-        table = self.table(rule=False)
-        if table == "main" and r.random() < 0.6:
-            table = None
-        rtype = self.w([(68, "unicast"), (5, "local"), (5, "blackhole"), (8, "unreachable"),
-                        (5, "prohibit"), (9, "throw")])
-        net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
-        while rtype == "local" and 0 < plen < 8 or rtype == "local" and plen == 0:
-            net, plen, ptext = self.prefix(allow_default=False)
-        if plen == 0 and op in ("append", "prepend"):
-            op = r.choice(["add", "replace"])          # §2.4 item 4: no duplicate default aliases
-        words = ["ip", "route", op]
+        op, rtype, table, net, plen, ptext, metric = self.route_target(op)
+        words = [fam.ip, "route", op]
         if rtype != "unicast" or r.random() < 0.05:
             words.append(rtype)
         words.append(ptext)
-        attrs = []
-        tos = None
-        if plen > 0 and r.random() < 0.12:
-            tos = self.w([(10, r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c])), (1, 0x20), (1, 0x30),
-                          (0.3, 0x01)])
-            c.tos.append(tos)
-            attrs.append([r.choice(["tos", "dsfield"]), "0x%02x" % tos])
-        if table is not None:
-            attrs.append(["table", table])
-        if r.random() < 0.15:
-            attrs.append(["proto", r.choice(["static", "boot", "kernel", "99", "200"])])
-        if r.random() < 0.08:
-            attrs.append(["scope", r.choice(["link", "global", "host", "site", "global", "253"])])
-        metric = None
-        if r.random() < 0.4:
-            metric = self.w([(6, r.choice([0, 1, 5, 10, 100, 1024])), (1, r.randint(0, 5000)), (0.3, 4294967295)])
-            attrs.append([r.choice(["metric", "metric", "priority", "preference"]), str(metric)])
+        attrs, tos, metric = self.route_attrs(plen, table, metric)
         gw = dev = None
         nh = []
         if rtype == "unicast":
@@ -490,22 +567,22 @@ class Generator:
             else:
                 w1, gw, dev = self.nexthop_words()
                 attrs.append(w1)
-            if r.random() < 0.2:
-                src = r.choice(c.local_addrs()) if r.random() < 0.9 else self.rand_private()
-                attrs.append(["src", i2a(src)])
+            if r.random() < self.SRC_PROB:
+                attrs.append(["src", fam.fmt(self.route_src())])
         elif rtype == "local":
             dev = self.w([(6, r.choice(c.links)), (2, "lo")])
             attrs.append(["dev", dev])
             if r.random() < 0.2:
-                attrs.append(["src", i2a(r.choice(c.local_addrs()))])
+                attrs.append(["src", fam.fmt(r.choice(c.local_addrs()))])
             c.local_prefixes.append((net, plen))
+        elif self.chance(self.ERROR_ROUTE_DEV_PROB):
+            attrs.append(["dev", r.choice(c.links)])          # IPv6 error routes: shown as dev lo
         if r.random() < 0.3:
             r.shuffle(attrs)
         for a in attrs:
             words += a
         words += nh
-        self.route_hist.append(dict(rtype=rtype, ptext=ptext, table=table, tos=tos, metric=metric,
-                                    gw=gw, dev=dev))
+        self.remember_route(rtype, net, plen, ptext, table, tos, metric, gw, dev)
         return " ".join(words)
 
     def gen_route_del(self):
@@ -513,7 +590,7 @@ class Generator:
         h = r.choice(self.route_hist)
         if r.random() < 0.05:
             h = dict(h, ptext=self.prefix(allow_default=False)[2])     # probably nonexistent
-        words = ["ip", "route", "del"]
+        words = [self.fam.ip, "route", "del"]
         if h["rtype"] != "unicast" and r.random() < 0.6:
             words.append(h["rtype"])
         words.append(h["ptext"])
@@ -524,21 +601,20 @@ class Generator:
         if h["metric"] is not None and r.random() < 0.6:
             words += ["metric", str(h["metric"])]
         if h["gw"] is not None and r.random() < 0.3:
-            words += ["via", i2a(h["gw"])]
+            words += ["via", self.fam.fmt(h["gw"])]
         if h["dev"] is not None and r.random() < 0.3:
             words += ["dev", h["dev"]]
         return " ".join(words)
 
     def generate(self):
-        r, c = self.r, self.c
-        self.anchors = [self.rand_private() for _ in range(4)] + [self.rand_public() for _ in range(2)]
+        r, c, fam = self.r, self.c, self.fam
+        nnear, nfar = self.ANCHORS
+        self.anchors = [self.near() for _ in range(nnear)] + [self.far() for _ in range(nfar)]
         self.gen_addrs()
-        self.anchors += [a for a, _, _ in c.addrs[: 3]]
-        late_addrs = []
-        if len(c.cmds) > 3 and r.random() < 0.3:
-            late_addrs = [c.cmds.pop()]
+        self.anchors += [a for a, _, _ in c.addrs[:3] if not fam.is_ll(a)]
+        late = self.late_addrs()
         nrules = 0 if self.no_rules else r.randint(4, 14)
-        nroutes = r.randint(10, 30)
+        nroutes = r.randint(*self.NROUTES)
         defaults = []
         if r.random() < 0.8:
             defaults.append("main")
@@ -546,11 +622,11 @@ class Generator:
         for t in defaults:
             g = self.gateway()
             if g:
-                self.route_hist.append(dict(rtype="unicast", ptext="default", table=None if t == "main" else t,
-                                            tos=None, metric=None, gw=g[0], dev=g[1]))
-                c.cmds.append("ip route add default via %s%s%s" % (
-                    i2a(g[0]), " dev " + g[1] if r.random() < 0.6 else "", "" if t == "main" else " table " + t))
-        kinds = ["rule"] * nrules + ["route"] * nroutes + ["addr"] * len(late_addrs)
+                self.remember_route("unicast", 0, 0, "default", None if t == "main" else t, None, None, g[0], g[1])
+                c.cmds.append("%s route add default via %s%s%s" % (
+                    fam.ip, fam.fmt(g[0]), " dev " + g[1] if r.random() < 0.6 else "",
+                    "" if t == "main" else " table " + t))
+        kinds = ["rule"] * nrules + ["route"] * nroutes + ["addr"] * len(late)
         r.shuffle(kinds)
         for k in kinds:
             if k == "rule":
@@ -558,95 +634,306 @@ class Generator:
             elif k == "route":
                 c.cmds.append(self.gen_route())
             else:
-                c.cmds.append(late_addrs.pop())
+                c.cmds.append(late.pop())
         return c
 
 
+class Generator4(Generator):
+    fam = V4
+    TABLES = ["100", "200", "7", "4000000000", "1000", "4294967295"]
+    ANCHORS = (4, 2)                 # near (private) and far (public) ones
+    DEFAULT_PROB, SUBNET_ANCHOR_PROB = 0.05, 0.2
+    PLEN_ANY_PROB, PLENS = 0.45, [8, 12, 16, 16, 20, 24, 24, 24, 28, 30, 32, 32]
+    FROM_ALL = ["all"]
+    RULE_HOST_BITS_PROB, RULE_NOT_PROB, RULE_UID_ALL_PROB = 0.1, 0, 0
+    RULE_TOS_PROB, RULE_TOS_NAME_PROB = 0.12, 0
+    RULE_TOS = ([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c], [0x01, 0x20, 0x02])
+    RULE_IPPROTOS = [(3, "tcp"), (3, "udp"), (1, "icmp"), (0.3, "6")]
+    SUPPRESS = [0, 0, 8, 16, 24, 32]
+    MP_GATEWAY, MP_GATEWAY_DEV, MP_LINK_LOCAL, MP_WEIGHT = 0.85, 1, 0, 0.7
+    ROUTE_OPS = [(55, "add"), (15, "replace"), (10, "append"), (7, "prepend"), (13, "del")]
+    ROUTE_TYPES = [(68, "unicast"), (5, "local"), (5, "blackhole"), (8, "unreachable"), (5, "prohibit"), (9, "throw")]
+    PROTOS = ["static", "boot", "kernel", "99", "200"]
+    SCOPE_PROB, SCOPES = 0.08, ["link", "global", "host", "site", "global", "253"]
+    METRICS = [0, 1, 5, 10, 100, 1024]
+    SRC_PROB, ERROR_ROUTE_DEV_PROB = 0.2, 0
+    NROUTES = (10, 30)
+    NEXTHOPS = ((0.45, Generator.nh_via_dev), (0.6, Generator.nh_via), (0.88, Generator.nh_dev),
+                (0.95, Generator.nh_onlink), (1, Generator.nh_stray))
+
+    def near(self):
+        """A private address."""
+        r = self.r
+        k = r.random()
+        if k < 0.6:
+            return (10 << 24) | r.getrandbits(24)
+        if k < 0.8:
+            return a2i("172.16.0.0") | (r.randrange(16) << 16) | r.getrandbits(16)
+        return a2i("192.168.0.0") | r.getrandbits(16)
+
+    onlink_gateway = Generator.far_or_near
+    stray_gateway = bad_src = near
+
+    def host_draw(self, net, plen):
+        return net | self.r.randint(1, (1 << (32 - plen)) - 2)     # neither the network nor broadcast
+
+    def addr_plen(self):
+        r = self.r
+        plen = r.choice([8, 16, 20, 22, 24, 24, 24, 24, 25, 26, 28, 29, 30, 31, 32, 32])
+        if plen == 8 and r.random() < 0.7:
+            plen = 24                   # keep /8 subnets rare
+        return plen
+
+    def late_addrs(self):
+        """Now and then the last address comes between the routes."""
+        if len(self.c.cmds) > 3 and self.r.random() < 0.3:
+            return [self.c.cmds.pop()]
+        return []
+
+    def route_target(self, op):
+        """(op, type, table, net, plen, prefix text, metric) of a new route."""
+        r = self.r
+        table = self.route_table()
+        rtype = self.w(self.ROUTE_TYPES)
+        net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
+        while rtype == "local" and 0 < plen < 8 or rtype == "local" and plen == 0:
+            net, plen, ptext = self.prefix(allow_default=False)
+        if plen == 0 and op in ("append", "prepend"):
+            op = r.choice(["add", "replace"])          # §2.4 item 4: no duplicate default aliases
+        return op, rtype, table, net, plen, ptext, None
+
+    def route_attrs(self, plen, table, metric):
+        """(attribute word pairs, tos, metric)."""
+        r, c = self.r, self.c
+        attrs = []
+        tos = None
+        if plen > 0 and r.random() < 0.12:
+            tos = self.w([(10, r.choice([0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c])), (1, 0x20), (1, 0x30),
+                          (0.3, 0x01)])
+            c.tos.append(tos)
+            attrs.append([r.choice(["tos", "dsfield"]), "0x%02x" % tos])
+        self.table_proto_scope(attrs, table)
+        if r.random() < 0.4:
+            metric = self.rand_metric()
+            attrs.append(self.metric_attr(metric))
+        return attrs, tos, metric
+
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 configuration generator.  Avoided on purpose (not reproducible, or out of scope): DAD
+# (the kernel side adds `nodad`), source-specific routes (`from` on a route), route metrics
+# (`mtu`), automatic link-local addresses (only explicit fe80::X/64), address deletion.
+
+
+class Generator6(Generator):
+    fam = V6
+    # 510 and 766 share main's hash bucket, 511 shares local's: the dump order depends on it
+    TABLES = ["100", "200", "7", "4000000000", "1000", "4294967295", "510", "766", "511"]
+    ANCHORS = (5, 1)                 # near (in the sites) and far (2000::/3) ones
+    DEFAULT_PROB, SUBNET_ANCHOR_PROB = 0.06, 0.25
+    PLEN_ANY_PROB = 0.35
+    PLENS = [8, 16, 32, 40, 44, 48, 48, 56, 60, 62, 63, 64, 64, 64, 65, 72, 80, 96, 112, 120, 124, 126, 127, 128, 128]
+    FROM_ALL = ["all", "::/0"]
+    RULE_HOST_BITS_PROB, RULE_NOT_PROB, RULE_UID_ALL_PROB = 0.05, 0.07, 0.02
+    RULE_TOS_PROB, RULE_TOS_NAME_PROB = 0.14, 0.1
+    RULE_TOS = ([0x04, 0x10, 0x20, 0x28, 0x48, 0xb8, 0xe0, 0xfc], [0x01, 0x21, 0x03])     # the ECN bits clear
+    RULE_IPPROTOS = [(3, "tcp"), (3, "udp"), (2, "ipv6-icmp"), (0.5, "58"), (0.3, "6")]
+    SUPPRESS = [0, 0, 48, 64, 64, 128]
+    MP_GATEWAY, MP_GATEWAY_DEV, MP_LINK_LOCAL, MP_WEIGHT = 0.8, 0.7, 0.92, 0.6
+    ROUTE_OPS = [(50, "add"), (14, "replace"), (13, "append"), (8, "prepend"), (15, "del")]
+    ROUTE_TYPES = [(70, "unicast"), (5, "local"), (5, "blackhole"), (7, "unreachable"), (5, "prohibit"), (8, "throw")]
+    PROTOS = ["static", "boot", "kernel", "ra", "99", "200"]
+    SCOPE_PROB, SCOPES = 0.04, ["link", "global", "host"]            # accepted, ignored
+    METRICS = [0, 1, 5, 10, 100, 256, 1024]
+    SRC_PROB, ERROR_ROUTE_DEV_PROB = 0.18, 0.2
+    NROUTES = (12, 32)
+
+    def near(self):
+        """An address in one of the sites."""
+        r = self.r
+        site = r.choice(self.sites)
+        sub = self.w([(6, r.randrange(4)), (2, r.randrange(256)), (1, r.getrandbits(16))])
+        host = self.w([(3, r.randint(1, 0xffff)), (2, r.getrandbits(64)), (1, 0)])
+        return site | (sub << 64) | host
+
+    onlink_gateway = Generator.far
+    stray_gateway = Generator.far_or_near                   # probably No route to host
+    bad_src = Generator.far                                 # Invalid source address
+
+    def ll_addr(self):
+        return a6("fe80::") | self.w([(3, self.r.randint(1, 0xff)), (1, self.r.getrandbits(64))])
+
+    def ll_gateway(self):
+        g = self.ll_addr()
+        self.c.gateways.append(g)
+        return g
+
+    def nh_ll_via_dev(self):
+        g, d = self.ll_gateway(), self.r.choice(self.c.links)
+        return ["via", s6(g), "dev", d], g, d
+
+    def nh_ll_via(self):
+        g = self.ll_gateway()                         # Egress device not specified
+        return ["via", s6(g)], g, None
+
+    NEXTHOPS = ((0.42, Generator.nh_via_dev), (0.55, Generator.nh_via), (0.63, nh_ll_via_dev),
+                (0.85, Generator.nh_dev), (0.91, Generator.nh_onlink), (0.94, nh_ll_via), (1, Generator.nh_stray))
+
+    def host_draw(self, net, plen):
+        r = self.r
+        if r.random() < 0.6:
+            return net | r.randint(1, min(0xffff, (1 << (128 - plen)) - 1))
+        h = net | r.getrandbits(128 - plen)
+        return None if h == net else h          # not the subnet-router anycast address
+
+    def explicit_ll(self, dev):
+        if self.r.random() < 0.25:
+            return self.ll_addr(), a6("fe80::"), 64, dev        # one fe80::/64 route per device
+        return None
+
+    def addr_plen(self):
+        return self.r.choice([64] * 10 + [48, 48, 56, 60, 80, 120, 127, 127, 128, 128])
+
+    def late_addrs(self):
+        """One or two addresses come between the routes (the newest address wins ties)."""
+        r, c = self.r, self.c
+        late = []
+        for _ in range(r.choice([0, 0, 1, 2])):
+            if len(c.cmds) > 3:
+                late.append(c.cmds.pop(r.randrange(1, len(c.cmds))))
+        return late
+
+    def route_target(self, op):
+        """(op, type, table, net, plen, prefix text, metric) of a new route, or of an earlier
+        route's (table, prefix[, metric]): ECMP, replace, EEXIST."""
+        r = self.r
+        rtype = self.w(self.ROUTE_TYPES)
+        metric = None
+        if self.route_hist and r.random() < (0.5 if op in ("append", "prepend", "replace") else 0.12):
+            h = r.choice(self.route_hist)
+            net, plen, ptext, table = h["net"], h["plen"], h["ptext"], h["table"]
+            if r.random() < 0.8:
+                metric = h["metric"]
+        else:
+            table = self.route_table()
+            net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
+            if r.random() < 0.4:
+                metric = self.rand_metric()
+        return op, rtype, table, net, plen, ptext, metric
+
+    def route_attrs(self, plen, table, metric):
+        """(attribute word pairs, tos, metric)."""
+        r = self.r
+        attrs = []
+        self.table_proto_scope(attrs, table)
+        if r.random() < 0.02:
+            attrs.append([r.choice(["tos", "dsfield"]), r.choice(["0", "0x10"])])   # 0 only
+        if metric is not None:
+            attrs.append(self.metric_attr(metric))
+        if r.random() < 0.25:
+            attrs.append(["pref", r.choice(["low", "medium", "high", "high", "low"])])
+        return attrs, None, metric
+
+    def generate(self):
+        r = self.r
+        self.sites = [a6("2001:db8::") | (r.getrandbits(16) << 80),
+                      a6("fd00::") | (r.getrandbits(40) << 80),
+                      a6("2a00::") | (r.getrandbits(32) << 80)]
+        return Generator.generate(self)
+
+
+GENERATORS = {4: Generator4, 6: Generator6}
+
+
 def generate_config(seed, index, family=4):
-    if family == 6:
-        return Generator6(random.Random("wsor6:%s:%d" % (seed, index)), index).generate()
-    return Generator(random.Random("wsor:%s:%d" % (seed, index)), index).generate()
+    gen = GENERATORS[family]
+    return gen(random.Random("%s:%s:%d" % (gen.fam.seed_tag, seed, index)), index).generate()
 
 
 # ---------------------------------------------------------------------------------------------
 # Query generator
 
 
-class QueryGen:
+class QueryGen(Draws):
+    """The queries of one configuration.  The logic is here; QueryGen4 and QueryGen6 hold each
+    family's numbers and where its addresses come from.
+
+    Addresses are drawn from sources, (limit, where from), with one draw k: the first source
+    with k < limit that has something gives it.  Where from is a list (a random element; an
+    empty list gives nothing) or a function (its result; None is nothing)."""
+
     def __init__(self, rng, cfg):
         self.r = rng
         self.c = cfg
-        self.locals = set(cfg.local_addrs())
-        self.bcast = cfg.broadcasts()
-        self.pfx = list(cfg.prefixes) + [(a & mask(p), p) for a, p, _ in cfg.addrs]
-        self.subnets = [(a & mask(p), p) for a, p, _ in cfg.addrs if p < 32]
+        fam = self.fam
+        self.locals = sorted(set(cfg.local_addrs()))
+        self.pfx = list(cfg.prefixes) + [(a & fam.mask(p), p) for a, p, _ in cfg.addrs]
+        self.subnets = [(a & fam.mask(p), p) for a, p, _ in cfg.addrs if p < fam.bits]
+
+    def draw(self, sources):
+        k = self.r.random()
+        for limit, src in sources:
+            if k < limit:
+                a = src() if callable(src) else (self.r.choice(src) if src else None)
+                if a is not None:
+                    return a
+        return None
+
+    def pick(self, sources, usable, fallback):
+        """An address from sources that usable accepts (at most 100 tries, else fallback)."""
+        for _ in range(100):
+            a = self.draw(sources)
+            if usable(a):
+                return a
+        return fallback
+
+    def far(self):
+        return self.fam.rand_far(self.r)
 
     def in_prefix_edge(self, net, plen):
-        r = self.r
-        first, last = net & mask(plen), last_of(net, plen)
+        r, fam = self.r, self.fam
+        first, last = net & fam.mask(plen), fam.last(net, plen)
         k = r.randrange(5)
         if k == 0:
             return first
         if k == 1:
             return last
         if k == 2:
-            return (first - 1) & MASK32
+            return (first - 1) & fam.full
         if k == 3:
-            return (last + 1) & MASK32
-        return first | (r.getrandbits(32 - plen) if plen < 32 else 0)
+            return (last + 1) & fam.full
+        return fam.rand_in(r, first, plen)
 
-    def rand_unicast(self):
-        while True:
-            n = self.r.getrandbits(32)
-            if not is_special(n):
-                return n
+    def edge_of(self, prefixes):
+        return self.in_prefix_edge(*self.r.choice(prefixes)) if prefixes else None
+
+    def in_subnet(self):
+        if not self.subnets:
+            return None
+        r, bits = self.r, self.fam.bits
+        net, plen = r.choice(self.subnets)
+        if self.chance(self.SMALL_HOST_PROB) and plen < bits - 16:
+            return net | r.randint(1, 0xffff)
+        return net | r.getrandbits(bits - plen)
+
+    def in_local_prefix(self):
+        """An address covered by a `local` route only."""
+        if not self.c.local_prefixes:
+            return None
+        net, plen = self.r.choice(self.c.local_prefixes)
+        return self.fam.rand_in(self.r, net, plen)
+
+    def usable_dst(self, d, inp):
+        return True
+
+    def usable_src(self, s):
+        return True
 
     def dst(self, inp):
-        r = self.r
-        for _ in range(100):
-            k = r.random()
-            if k < 0.35 and self.pfx:
-                d = self.in_prefix_edge(*r.choice(self.pfx))
-            elif k < 0.5 and self.locals:
-                d = r.choice(sorted(self.locals))
-            elif k < 0.65 and self.subnets:
-                net, plen = r.choice(self.subnets)
-                d = net | r.getrandbits(32 - plen)
-            elif k < 0.72 and self.c.gateways:
-                d = r.choice(self.c.gateways)
-            elif k < 0.8 and not inp:
-                d = r.choice(sorted(self.bcast) + [a2i("127.0.0.1"), a2i("127.1.2.3"), a2i("224.0.0.5"),
-                                                   a2i("239.1.2.3"), a2i("255.255.255.255")])
-            else:
-                d = self.rand_unicast()
-            if d == 0:
-                continue
-            if inp and (is_special(d) or d in self.bcast):
-                continue
-            return d
-        return a2i("198.51.100.7")
+        return self.pick(self.dst_sources(inp), lambda d: self.usable_dst(d, inp), self.DST_FALLBACK)
 
     def input_src(self):
-        r = self.r
-        for _ in range(100):
-            k = r.random()
-            if k < 0.4 and self.subnets:
-                net, plen = r.choice(self.subnets)
-                s = net | r.getrandbits(32 - plen)
-            elif k < 0.7 and self.c.rule_from:
-                s = self.in_prefix_edge(*r.choice(self.c.rule_from))
-            elif k < 0.75 and self.c.local_prefixes:
-                net, plen = r.choice(self.c.local_prefixes)
-                s = net | (r.getrandbits(32 - plen) if plen < 32 else 0)
-            else:
-                s = self.rand_unicast()
-            # a broadcast source is a martian or not depending on the multipath nexthop the
-            # hash picks (fib_validate_source's full check runs when it leaves by iif), so it
-            # is covered by hand-written regression cases instead
-            if s in self.locals or is_special(s) or s == 0 or s in self.bcast:
-                continue
-            return s
-        return a2i("198.51.100.9")
+        return self.pick(self.input_sources(), self.usable_src, self.SRC_FALLBACK)
 
     def mark(self):
         r = self.r
@@ -678,52 +965,90 @@ class QueryGen:
         r = self.r
         if self.c.uids and r.random() < 0.8:
             lo, hi = r.choice(self.c.uids)
-            return max(0, r.choice([lo - 1, lo, hi, hi + 1]))
+            uid = max(0, r.choice([lo - 1, lo, hi, hi + 1]))
+            return min(MASK32, uid)            # iproute2 refuses 4294967296 itself
         return r.choice([0, 1, 5, 1000, 65534])
+
+    def tos_opt(self):
+        """The families draw the keyword and the value in opposite orders (kept: same queries)."""
+        if self.TOS_VALUE_FIRST:
+            t = self.tos_value()
+            return [self.r.choice(["tos", "tos", "dsfield"]), "0x%02x" % t]
+        kw = self.r.choice(["tos", "tos", "dsfield"])
+        return [kw, "0x%02x" % self.tos_value()]
 
     def query(self):
         """Returns the argument string after `route get`."""
-        r, c = self.r, self.c
+        r, c, fmt = self.r, self.c, self.fam.fmt
         inp = r.random() < 0.4
         d = self.dst(inp)
-        words = [i2a(d)] if r.random() < 0.9 else ["to", i2a(d)]
+        words = [fmt(d)] if r.random() < 0.9 else ["to", fmt(d)]
         opts = []
         if inp:
-            opts.append(["from", i2a(self.input_src())])
-            opts.append(["iif", self.r.choice(c.links) if r.random() < 0.85 else "lo"])
+            if self.chance(self.INPUT_FROM_PROB):
+                opts.append(["from", fmt(self.input_src())])
+            opts.append(["iif", r.choice(c.links) if r.random() < 0.85 else "lo"])
             if r.random() < 0.03:
                 opts.append(["oif", r.choice(c.links)])
         else:
-            k = r.random()
-            if k < 0.35:
-                opts.append(["from", i2a(r.choice(sorted(self.locals)))])
-            elif k < 0.38:
-                opts.append(["from", i2a(self.rand_unicast())])             # non-local: ENETUNREACH
-            elif k < 0.39 and self.bcast:
-                opts.append(["from", i2a(r.choice(sorted(self.bcast)))])
-            elif k < 0.42 and c.local_prefixes:
-                net, plen = r.choice(c.local_prefixes)    # covered by a `local` route only
-                opts.append(["from", i2a(net | (r.getrandbits(32 - plen) if plen < 32 else 0))])
-            if r.random() < 0.15:
+            s = self.draw(self.output_sources())
+            if s is not None:
+                opts.append(["from", fmt(s)])
+            if r.random() < self.OUTPUT_OIF_PROB:
                 opts.append([r.choice(["oif", "oif", "dev"]), r.choice(c.links) if r.random() < 0.9 else "lo"])
         if r.random() < 0.3:
             opts.append(["mark", self.mark()])
-        if r.random() < (0.35 if self.c.tos else 0.15):
-            t = self.w_tos()
-            opts.append([r.choice(["tos", "tos", "dsfield"]), "0x%02x" % t])
+        if r.random() < (0.35 if c.tos else 0.15):
+            opts.append(self.tos_opt())
         if r.random() < 0.3:
-            opts.append(["ipproto", r.choice(["tcp", "udp", "icmp", "tcp", "udp"]) if r.random() < 0.99 else "gre"])
+            opts.append(["ipproto", r.choice(self.IPPROTOS) if r.random() < self.IPPROTO_USUAL_PROB
+                         else self.choose(self.IPPROTOS_ODD)])
         if r.random() < 0.2:
             opts.append(["sport", str(self.port())])
         if r.random() < 0.25:
             opts.append(["dport", str(self.port())])
-        if r.random() < (0.05 if inp else 0.2):
+        if r.random() < (self.INPUT_UID_PROB if inp else 0.2):
             opts.append(["uid", str(self.uid())])
         if r.random() < 0.15:
             r.shuffle(opts)
         return " ".join(words + [t for o in opts for t in o])
 
-    def w_tos(self):
+
+class QueryGen4(QueryGen):
+    fam = V4
+    SPECIAL_DSTS = [a2i(x) for x in ("127.0.0.1", "127.1.2.3", "224.0.0.5", "239.1.2.3", "255.255.255.255")]
+    DST_FALLBACK, SRC_FALLBACK = a2i("198.51.100.7"), a2i("198.51.100.9")
+    SMALL_HOST_PROB, INPUT_FROM_PROB, OUTPUT_OIF_PROB, INPUT_UID_PROB = 0, 1, 0.15, 0.05
+    TOS_VALUE_FIRST = True
+    IPPROTOS, IPPROTO_USUAL_PROB, IPPROTOS_ODD = ["tcp", "udp", "icmp", "tcp", "udp"], 0.99, ["gre"]
+
+    def __init__(self, rng, cfg):
+        QueryGen.__init__(self, rng, cfg)
+        self.bcast = cfg.broadcasts()
+
+    def dst_sources(self, inp):
+        return ((0.35, lambda: self.edge_of(self.pfx)), (0.5, self.locals), (0.65, self.in_subnet),
+                (0.72, self.c.gateways), (0.8, [] if inp else sorted(self.bcast) + self.SPECIAL_DSTS),
+                (1, self.far))
+
+    def usable_dst(self, d, inp):
+        return d != 0 and not (inp and (is_special(d) or d in self.bcast))
+
+    def input_sources(self):
+        return ((0.4, self.in_subnet), (0.7, lambda: self.edge_of(self.c.rule_from)), (0.75, self.in_local_prefix),
+                (1, self.far))
+
+    def usable_src(self, s):
+        # a broadcast source is a martian or not depending on the multipath nexthop the
+        # hash picks (fib_validate_source's full check runs when it leaves by iif), so it
+        # is covered by hand-written regression cases instead
+        return not (s in self.locals or is_special(s) or s == 0 or s in self.bcast)
+
+    def output_sources(self):
+        return ((0.35, self.locals), (0.38, self.far),                 # non-local: ENETUNREACH
+                (0.39, sorted(self.bcast)), (0.42, self.in_local_prefix))
+
+    def tos_value(self):
         r = self.r
         k = r.random()
         if self.c.tos and k < 0.5:
@@ -737,465 +1062,40 @@ class QueryGen:
         return r.getrandbits(8)
 
 
-def generate_queries(seed, cfg, n):
-    if cfg.family == 6:
-        qg = QueryGen6(random.Random("wsor6-q:%s:%d" % (seed, cfg.index)), cfg)
-        return [qg.query() for _ in range(n)]
-    qg = QueryGen(random.Random("wsor-q:%s:%d" % (seed, cfg.index)), cfg)
-    return [qg.query() for _ in range(n)]
-
-
-# ---------------------------------------------------------------------------------------------
-# IPv6 configuration generator.  Avoided on purpose (not reproducible, or out of scope): DAD
-# (the kernel side adds `nodad`), source-specific routes (`from` on a route), route metrics
-# (`mtu`), automatic link-local addresses (only explicit fe80::X/64), address deletion.
-
-
-class Generator6(Generator):
-    RULE = "ip -6 rule"
-
-    def __init__(self, rng, index):
-        self.r = rng
-        nlinks = rng.choice([3, 4, 4])
-        self.c = Config(index, ALL_LINKS[:nlinks], family=6)
-        self.subnets = []          # (net, plen, dev), fe80::/64 included
-        self.sites = []
-        self.anchors = []
-        self.rule_prefs = []
-        self.rule_hist = []
-        self.route_hist = []
-        self.no_rules = rng.random() < 0.12
-        # 510 and 766 share main's hash bucket, 511 shares local's: the dump order depends on it
-        self.tables = rng.sample(["100", "200", "7", "4000000000", "1000", "4294967295", "510", "766", "511"],
-                                 rng.choice([2, 3]))
-
-    def suppress_values(self):
-        return [0, 0, 48, 64, 64, 128, self.r.randint(0, 128)]
-
-    def anchor(self):
-        r = self.r
-        site = r.choice(self.sites)
-        sub = self.w([(6, r.randrange(4)), (2, r.randrange(256)), (1, r.getrandbits(16))])
-        host = self.w([(3, r.randint(1, 0xffff)), (2, r.getrandbits(64)), (1, 0)])
-        return site | (sub << 64) | host
-
-    def rand_global(self):
-        """A unicast address far from everything configured (2000::/3)."""
-        return (1 << 125) | self.r.getrandbits(125)
-
-    def rand_plen(self):
-        r = self.r
-        if r.random() < 0.35:
-            return r.randint(1, 128)
-        return r.choice([8, 16, 32, 40, 44, 48, 48, 56, 60, 62, 63, 64, 64, 64, 65, 72, 80, 96,
-                         112, 120, 124, 126, 127, 128, 128])
-
-    def prefix(self, allow_default=True, host_bits=False):
-        r = self.r
-        if allow_default and r.random() < 0.06:
-            return 0, 0, r.choice(["default", "::/0", "default"])
-        if self.subnets and r.random() < 0.25:
-            net, plen, _ = r.choice(self.subnets)
-            anchor = net | (r.getrandbits(128 - plen) if plen < 128 else 0)
-        else:
-            anchor = r.choice(self.anchors)
-        plen = self.rand_plen()
-        net = anchor & mask6(plen)
-        shown = anchor if host_bits else net
-        text = "%s/%d" % (s6(shown), plen)
-        if plen == 128 and r.random() < 0.3:
-            text = s6(shown)
-        self.c.prefixes.append((net, plen))
-        return net, plen, text
-
-    def host_in(self, net, plen, avoid_local=True):
-        r = self.r
-        locs = set(self.c.local_addrs())
-        for _ in range(50):
-            if plen == 128:
-                h = net
-            elif plen == 127:
-                h = net | r.getrandbits(1)
-            elif r.random() < 0.6:
-                h = net | r.randint(1, min(0xffff, (1 << (128 - plen)) - 1))
-            else:
-                h = net | r.getrandbits(128 - plen)
-                if h == net:
-                    continue                # the subnet-router anycast address
-            if not avoid_local or h not in locs:
-                return h
-        return None
-
-    def gateway(self, dev=None):
-        cands = [(n, p, d) for n, p, d in self.subnets if p < 128 and not is_ll6(n) and (dev is None or d == dev)]
-        if not cands:
-            return None
-        net, plen, d = self.r.choice(cands)
-        g = self.host_in(net, plen)
-        if g is None:
-            return None
-        self.c.gateways.append(g)
-        return g, d
-
-    def ll_gateway(self):
-        g = a6("fe80::") | self.w([(3, self.r.randint(1, 0xff)), (1, self.r.getrandbits(64))])
-        self.c.gateways.append(g)
-        return g
-
-    # -- addresses
-    def addr_line(self, dev):
-        r, c = self.r, self.c
-        if r.random() < 0.25:
-            # an explicit link-local address (one fe80::/64 route per device)
-            a = a6("fe80::") | self.w([(3, r.randint(1, 0xff)), (1, r.getrandbits(64))])
-            net, plen, dev_for = a6("fe80::"), 64, dev
-        elif self.subnets and r.random() < 0.3:
-            net, plen, d0 = r.choice([s for s in self.subnets if not is_ll6(s[0])] or self.subnets)
-            if plen == 128:
-                return None
-            dev_for = d0 if r.random() < 0.75 else dev
-            a = self.host_in(net, plen)
-        else:
-            plen = r.choice([64] * 10 + [48, 48, 56, 60, 80, 120, 127, 127, 128, 128])
-            net = self.anchor() & mask6(plen)
-            dev_for = dev
-            a = self.host_in(net, plen)
-        if a is None or a in c.local_addrs():
-            return None
-        c.addrs.append((a, plen, dev_for))
-        if (net, plen, dev_for) not in self.subnets:
-            self.subnets.append((net, plen, dev_for))
-        return "ip -6 addr add %s/%d dev %s" % (s6(a), plen, dev_for)
-
-    def gen_addrs(self):
-        r, c = self.r, self.c
-        for dev in c.links:
-            for _ in range(r.randint(1, 3)):
-                line = self.addr_line(dev)
-                if line:
-                    c.cmds.append(line)
-
-    # -- rules
-    def rule_selectors(self):
-        r, c = self.r, self.c
-        sel = []
-        if r.random() < 0.35:
-            if r.random() < 0.1:
-                sel.append(["from", r.choice(["all", "::/0"])])
-            else:
-                net, plen, text = self.prefix(host_bits=r.random() < 0.05)
-                c.rule_from.append((net, plen))
-                sel.append(["from", text])
-        if r.random() < 0.3:
-            net, plen, text = self.prefix(host_bits=r.random() < 0.05)
-            sel.append(["to", text])
-        if r.random() < 0.07:
-            sel.append(["not"])
-        if r.random() < 0.22:
-            dev = self.w([(6, r.choice(c.links)), (3, "lo"), (0.3, "eth9")])
-            sel.append([r.choice(["iif", "iif", "dev"]), dev])
-        if r.random() < 0.1:
-            sel.append(["oif", self.w([(6, r.choice(c.links)), (1, "lo")])])
-        if r.random() < 0.22:
-            v = self.w([(3, r.choice([1, 2, 3, 0x10, 0x100, 0xff])), (1, r.getrandbits(32)), (0.3, 0)])
-            m = self.w([(4, None), (2, 0xff), (1, 0xf), (1, 0xffff0000), (1, 1), (1, r.getrandbits(32))])
-            if m is None:
-                c.marks.append((v, MASK32 if v else 0))
-                sel.append(["fwmark", self.w([(1, hex(v)), (1, str(v))])])
-            else:
-                c.marks.append((v, m))
-                sel.append(["fwmark", "%s/%s" % (hex(v), hex(m))])
-        if r.random() < 0.14:
-            # the ECN bits must be clear; a few invalid values on purpose
-            t = self.w([(20, r.choice([0x04, 0x10, 0x20, 0x28, 0x48, 0xb8, 0xe0, 0xfc])),
-                        (1, r.choice([0x01, 0x21, 0x03]))])
-            c.tos.append(t)
-            txt = "0x%02x" % t
-            if r.random() < 0.1:
-                txt = r.choice(["CS1", "EF", "AF11"])
-            sel.append([r.choice(["tos", "dsfield"]), txt])
-        if r.random() < 0.15:
-            sel.append(["ipproto", self.w([(3, "tcp"), (3, "udp"), (2, "ipv6-icmp"), (0.5, "58"), (0.3, "6")])])
-        for kw, prob in (("sport", 0.08), ("dport", 0.12)):
-            if r.random() < prob:
-                lo = self.w([(3, r.choice([1, 22, 53, 80, 443, 1000, 1024, 65534])), (2, r.randint(1, 65534))])
-                if r.random() < 0.5:
-                    hi = lo
-                    txt = str(lo)
-                else:
-                    hi = min(65534, lo + r.choice([1, 9, 100, 1000, 30000]))
-                    txt = "%d-%d" % (lo, hi)
-                if r.random() < 0.02:
-                    txt = r.choice(["0", "65535", "0-10", "100-50"])
-                c.ports.append((lo, hi))
-                sel.append([kw, txt])
-        if r.random() < 0.08:
-            lo = r.choice([0, 0, 5, 100, 1000, 65534])
-            hi = lo + r.choice([0, 0, 1, 10, 1000])
-            if r.random() < 0.03:
-                lo, hi = hi + 1, lo
-            if r.random() < 0.02:
-                lo, hi = 0, 4294967295                    # rejected: Invalid uid range
-            c.uids.append((lo, hi))
-            sel.append(["uidrange", "%d-%d" % (lo, hi)])
-        return sel
-
-    # -- routes
-    def nexthop_words(self):
-        """Words for a single unicast nexthop; returns (words, gw, dev)."""
-        r, c = self.r, self.c
-        k = r.random()
-        if k < 0.42:
-            g = self.gateway()
-            if g:
-                return ["via", s6(g[0]), "dev", g[1]], g[0], g[1]
-        if k < 0.55:
-            g = self.gateway()
-            if g:
-                return ["via", s6(g[0])], g[0], None
-        if k < 0.63:
-            g, d = self.ll_gateway(), r.choice(c.links)
-            return ["via", s6(g), "dev", d], g, d
-        if k < 0.85:
-            d = self.w([(8, r.choice(c.links)), (0.3, "lo")])
-            return ["dev", d], None, d
-        if k < 0.91:
-            g, d = self.rand_global(), r.choice(c.links)
-            c.gateways.append(g)
-            return ["via", s6(g), "dev", d, "onlink"], g, d
-        if k < 0.94:
-            g = self.ll_gateway()                         # Egress device not specified
-            return ["via", s6(g)], g, None
-        g = self.rand_global() if r.random() < 0.5 else self.anchor()   # probably No route to host
-        return ["via", s6(g), "dev", r.choice(c.links)], g, None
-
-    def multipath_words(self):
-        r, c = self.r, self.c
-        words = []
-        for _ in range(r.choice([2, 2, 3])):
-            k = r.random()
-            g = self.gateway() if k < 0.8 else None
-            if g:
-                words += ["nexthop", "via", s6(g[0])] + (["dev", g[1]] if r.random() < 0.7 else [])
-            elif k < 0.92:
-                words += ["nexthop", "via", s6(self.ll_gateway()), "dev", r.choice(c.links)]
-            else:
-                words += ["nexthop", "dev", r.choice(c.links)]
-            if r.random() < 0.6:
-                words += ["weight", str(self.w([(5, r.randint(1, 5)), (1, r.randint(1, 256))]))]
-        return words
-
-    def gen_route(self):
-        r, c = self.r, self.c
-        op = self.w([(50, "add"), (14, "replace"), (13, "append"), (8, "prepend"), (15, "del")])
-        if op == "del":
-            if self.route_hist:
-                return self.gen_route_del()
-            op = "add"
-        rtype = self.w([(70, "unicast"), (5, "local"), (5, "blackhole"), (7, "unreachable"),
-                        (5, "prohibit"), (8, "throw")])
-        metric = None
-        if self.route_hist and r.random() < (0.5 if op in ("append", "prepend", "replace") else 0.12):
-            # the same (table, prefix[, metric]) as an earlier route: ECMP, replace, EEXIST
-            h = r.choice(self.route_hist)
-            net, plen, ptext, table = h["net"], h["plen"], h["ptext"], h["table"]
-            if r.random() < 0.8:
-                metric = h["metric"]
-        else:
-            table = self.table(rule=False)
-            if table == "main" and r.random() < 0.6:
-                table = None
-            net, plen, ptext = self.prefix(host_bits=r.random() < 0.03)
-            if r.random() < 0.4:
-                metric = self.w([(6, r.choice([0, 1, 5, 10, 100, 256, 1024])), (1, r.randint(0, 5000)),
-                                 (0.3, 4294967295)])
-        words = ["ip", "-6", "route", op]
-        if rtype != "unicast" or r.random() < 0.05:
-            words.append(rtype)
-        words.append(ptext)
-        attrs = []
-        if table is not None:
-            attrs.append(["table", table])
-        if r.random() < 0.15:
-            attrs.append(["proto", r.choice(["static", "boot", "kernel", "ra", "99", "200"])])
-        if r.random() < 0.04:
-            attrs.append(["scope", r.choice(["link", "global", "host"])])      # accepted, ignored
-        if r.random() < 0.02:
-            attrs.append([r.choice(["tos", "dsfield"]), r.choice(["0", "0x10"])])   # 0 only
-        if metric is not None:
-            attrs.append([r.choice(["metric", "metric", "priority", "preference"]), str(metric)])
-        if r.random() < 0.25:
-            attrs.append(["pref", r.choice(["low", "medium", "high", "high", "low"])])
-        gw = dev = None
-        nh = []
-        if rtype == "unicast":
-            if r.random() < 0.15:
-                nh = self.multipath_words()
-            else:
-                w1, gw, dev = self.nexthop_words()
-                attrs.append(w1)
-            if r.random() < 0.18:
-                k = r.random()
-                if k < 0.75:
-                    src = r.choice([a for a, _, _ in c.addrs if not is_ll6(a)] or c.local_addrs())
-                elif k < 0.9:
-                    src = r.choice(c.local_addrs())           # link-local: only on the route's device
-                else:
-                    src = self.rand_global()                   # Invalid source address
-                attrs.append(["src", s6(src)])
-        elif rtype == "local":
-            dev = self.w([(6, r.choice(c.links)), (2, "lo")])
-            attrs.append(["dev", dev])
-            if r.random() < 0.2:
-                attrs.append(["src", s6(r.choice(c.local_addrs()))])
-            c.local_prefixes.append((net, plen))
-        elif r.random() < 0.2:
-            attrs.append(["dev", r.choice(c.links)])          # error routes: shown as dev lo
-        if r.random() < 0.3:
-            r.shuffle(attrs)
-        for a in attrs:
-            words += a
-        words += nh
-        self.route_hist.append(dict(rtype=rtype, net=net, plen=plen, ptext=ptext, table=table,
-                                    metric=metric, gw=gw, dev=dev))
-        return " ".join(words)
-
-    def gen_route_del(self):
-        r = self.r
-        h = r.choice(self.route_hist)
-        if r.random() < 0.05:
-            h = dict(h, ptext=self.prefix(allow_default=False)[2])     # probably nonexistent
-        words = ["ip", "-6", "route", "del"]
-        if h["rtype"] != "unicast" and r.random() < 0.6:
-            words.append(h["rtype"])
-        words.append(h["ptext"])
-        if h["table"] is not None:
-            words += ["table", h["table"]]
-        if h["metric"] is not None and r.random() < 0.6:
-            words += ["metric", str(h["metric"])]
-        if h["gw"] is not None and r.random() < 0.3:
-            words += ["via", s6(h["gw"])]
-        if h["dev"] is not None and r.random() < 0.3:
-            words += ["dev", h["dev"]]
-        return " ".join(words)
-
-    def generate(self):
-        r, c = self.r, self.c
-        self.sites = [a6("2001:db8::") | (r.getrandbits(16) << 80),
-                      a6("fd00::") | (r.getrandbits(40) << 80),
-                      a6("2a00::") | (r.getrandbits(32) << 80)]
-        self.anchors = [self.anchor() for _ in range(5)] + [self.rand_global()]
-        self.gen_addrs()
-        self.anchors += [a for a, _, _ in c.addrs[:3] if not is_ll6(a)]
-        late = []
-        for _ in range(r.choice([0, 0, 1, 2])):
-            if len(c.cmds) > 3:
-                late.append(c.cmds.pop(r.randrange(1, len(c.cmds))))
-        nrules = 0 if self.no_rules else r.randint(4, 14)
-        nroutes = r.randint(12, 32)
-        defaults = []
-        if r.random() < 0.8:
-            defaults.append("main")
-        defaults += [t for t in self.tables if r.random() < 0.35]
-        for t in defaults:
-            g = self.gateway()
-            if g:
-                self.route_hist.append(dict(rtype="unicast", net=0, plen=0, ptext="default",
-                                            table=None if t == "main" else t, metric=None, gw=g[0], dev=g[1]))
-                c.cmds.append("ip -6 route add default via %s%s%s" % (
-                    s6(g[0]), " dev " + g[1] if r.random() < 0.6 else "", "" if t == "main" else " table " + t))
-        kinds = ["rule"] * nrules + ["route"] * nroutes + ["addr"] * len(late)
-        r.shuffle(kinds)
-        for k in kinds:
-            if k == "rule":
-                c.cmds.append(self.gen_rule())
-            elif k == "route":
-                c.cmds.append(self.gen_route())
-            else:
-                c.cmds.append(late.pop())
-        return c
-
-
-class QueryGen6:
+class QueryGen6(QueryGen):
+    fam = V6
     MCAST = [a6(x) for x in ("ff02::1", "ff0e::1", "ff05::2", "ff02::1:ff00:1")]
+    ODD_DSTS = [a6(x) for x in ("fe80::99", "fe80::1", "::1", "::ffff:10.1.2.3")]
+    ODD_SRCS = [a6(x) for x in ("fe80::5", "::1", "ff02::1", "fe80::77")]   # no martian checks in route get iif
+    DST_FALLBACK = SRC_FALLBACK = None            # every address is usable
+    SMALL_HOST_PROB, INPUT_FROM_PROB, OUTPUT_OIF_PROB, INPUT_UID_PROB = 0.5, 0.95, 0.18, 0.08
+    TOS_VALUE_FIRST = False
+    IPPROTOS, IPPROTO_USUAL_PROB = ["tcp", "udp", "ipv6-icmp", "tcp", "udp", "58"], 0.98
+    IPPROTOS_ODD = ["icmp", "gre"]
 
     def __init__(self, rng, cfg):
-        self.r = rng
-        self.c = cfg
-        self.locals = sorted(set(cfg.local_addrs()))
+        QueryGen.__init__(self, rng, cfg)
         self.lls = sorted(a for a in self.locals if is_ll6(a))
         self.globals = sorted(a for a in self.locals if not is_ll6(a))
-        self.anycasts = sorted({a & mask6(p) for a, p, _ in cfg.addrs if p < 127})
-        self.pfx = list(cfg.prefixes) + [(a & mask6(p), p) for a, p, _ in cfg.addrs]
-        self.subnets = [(a & mask6(p), p) for a, p, _ in cfg.addrs if p < 128]
+        self.anycasts = sorted({a & V6.mask(p) for a, p, _ in cfg.addrs if p < 127})
 
-    def in_prefix_edge(self, net, plen):
-        r = self.r
-        first, last = net & mask6(plen), last6(net, plen)
-        k = r.randrange(5)
-        if k == 0:
-            return first
-        if k == 1:
-            return last
-        if k == 2:
-            return (first - 1) & MASK128
-        if k == 3:
-            return (last + 1) & MASK128
-        return first | (r.getrandbits(128 - plen) if plen < 128 else 0)
+    def odd_dst(self):
+        return self.r.choice(self.MCAST + self.ODD_DSTS + self.lls + ([a6("::")] if self.r.random() < 0.2 else []))
 
-    def in_subnet(self):
-        net, plen = self.r.choice(self.subnets)
-        if self.r.random() < 0.5 and plen < 112:
-            return net | self.r.randint(1, 0xffff)
-        return net | self.r.getrandbits(128 - plen)
+    def dst_sources(self, inp):
+        return ((0.33, lambda: self.edge_of(self.pfx)), (0.45, self.locals), (0.52, self.anycasts),
+                (0.62, self.in_subnet), (0.68, self.c.gateways), (0.74 if inp else 0.78, self.odd_dst),
+                (1, self.far))
 
-    def rand_global(self):
-        return (1 << 125) | self.r.getrandbits(125)
+    def input_sources(self):
+        return ((0.35, self.in_subnet), (0.6, lambda: self.edge_of(self.c.rule_from)),
+                (0.65, self.in_local_prefix), (0.72, self.locals), (0.76, self.ODD_SRCS), (1, self.far))
 
-    def dst(self, inp):
-        r = self.r
-        k = r.random()
-        if k < 0.33 and self.pfx:
-            return self.in_prefix_edge(*r.choice(self.pfx))
-        if k < 0.45 and self.locals:
-            return r.choice(self.locals)
-        if k < 0.52 and self.anycasts:
-            return r.choice(self.anycasts)
-        if k < 0.62 and self.subnets:
-            return self.in_subnet()
-        if k < 0.68 and self.c.gateways:
-            return r.choice(self.c.gateways)
-        if k < (0.74 if inp else 0.78):
-            return r.choice(self.MCAST + [a6("fe80::99"), a6("fe80::1"), a6("::1"), a6("::ffff:10.1.2.3")]
-                            + self.lls + ([a6("::")] if r.random() < 0.2 else []))
-        return self.rand_global()
+    def output_sources(self):
+        return ((0.3, self.globals), (0.35, self.lls), (0.41, self.far),      # non-local: accepted
+                (0.44, self.anycasts), (0.47, self.in_local_prefix))
 
-    def input_src(self):
-        r = self.r
-        k = r.random()
-        if k < 0.35 and self.subnets:
-            return self.in_subnet()
-        if k < 0.6 and self.c.rule_from:
-            return self.in_prefix_edge(*r.choice(self.c.rule_from))
-        if k < 0.65 and self.c.local_prefixes:
-            net, plen = r.choice(self.c.local_prefixes)
-            return net | (r.getrandbits(128 - plen) if plen < 128 else 0)
-        if k < 0.72 and self.locals:
-            return r.choice(self.locals)             # no martian checks in route get iif
-        if k < 0.76:
-            return r.choice([a6("fe80::5"), a6("::1"), a6("ff02::1"), a6("fe80::77")])
-        return self.rand_global()
-
-    def mark(self):
-        return QueryGen.mark(self)
-
-    def port(self):
-        return QueryGen.port(self)
-
-    def uid(self):
-        return min(MASK32, QueryGen.uid(self))       # iproute2 refuses 4294967296 itself
-
-    def tclass(self):
+    def tos_value(self):
         r = self.r
         if self.c.tos and r.random() < 0.5:
             t = r.choice(self.c.tos)
@@ -1203,50 +1103,14 @@ class QueryGen6:
         return self.r.choice([0, 0x04, 0x10, 0x20, 0x21, 0x23, 0x24, 0x28, 0xb8, 0xb9, 0xe0, 0xfc, 0xff,
                               r.getrandbits(8)])
 
-    def query(self):
-        """Returns the argument string after `ip -6 route get`."""
-        r, c = self.r, self.c
-        inp = r.random() < 0.4
-        d = self.dst(inp)
-        words = [s6(d)] if r.random() < 0.9 else ["to", s6(d)]
-        opts = []
-        if inp:
-            if r.random() < 0.95:
-                opts.append(["from", s6(self.input_src())])
-            opts.append(["iif", r.choice(c.links) if r.random() < 0.85 else "lo"])
-            if r.random() < 0.03:
-                opts.append(["oif", r.choice(c.links)])
-        else:
-            k = r.random()
-            if k < 0.3 and self.globals:
-                opts.append(["from", s6(r.choice(self.globals))])
-            elif k < 0.35 and self.lls:
-                opts.append(["from", s6(r.choice(self.lls))])
-            elif k < 0.41:
-                opts.append(["from", s6(self.rand_global())])                # non-local: accepted
-            elif k < 0.44 and self.anycasts:
-                opts.append(["from", s6(r.choice(self.anycasts))])
-            elif k < 0.47 and c.local_prefixes:
-                net, plen = r.choice(c.local_prefixes)
-                opts.append(["from", s6(net | (r.getrandbits(128 - plen) if plen < 128 else 0))])
-            if r.random() < 0.18:
-                opts.append([r.choice(["oif", "oif", "dev"]), r.choice(c.links) if r.random() < 0.9 else "lo"])
-        if r.random() < 0.3:
-            opts.append(["mark", self.mark()])
-        if r.random() < (0.35 if c.tos else 0.15):
-            opts.append([r.choice(["tos", "tos", "dsfield"]), "0x%02x" % self.tclass()])
-        if r.random() < 0.3:
-            opts.append(["ipproto", r.choice(["tcp", "udp", "ipv6-icmp", "tcp", "udp", "58"])
-                         if r.random() < 0.98 else r.choice(["icmp", "gre"])])
-        if r.random() < 0.2:
-            opts.append(["sport", str(self.port())])
-        if r.random() < 0.25:
-            opts.append(["dport", str(self.port())])
-        if r.random() < (0.08 if inp else 0.2):
-            opts.append(["uid", str(self.uid())])
-        if r.random() < 0.15:
-            r.shuffle(opts)
-        return " ".join(words + [t for o in opts for t in o])
+
+QUERY_GENS = {4: QueryGen4, 6: QueryGen6}
+
+
+def generate_queries(seed, cfg, n):
+    qg = QUERY_GENS[cfg.family]
+    qg = qg(random.Random("%s-q:%s:%d" % (qg.fam.seed_tag, seed, cfg.index)), cfg)
+    return [qg.query() for _ in range(n)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1330,12 +1194,8 @@ class KernelNS:
             if p.returncode:
                 raise RuntimeError("ip netns add %s: %s" % (ns, p.stderr.strip()))
         if family == 6:
-            sysctl = ("echo 1 > /proc/sys/net/ipv6/conf/default/addr_gen_mode; "
-                      "echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; "
-                      "echo 1 > /proc/sys/net/ipv6/conf/default/forwarding")
-            p = run([IP, "netns", "exec", self.name, "sh", "-c", sysctl])
-            if p.returncode:
-                raise RuntimeError("sysctl in %s: %s" % (self.name, p.stderr.strip()))
+            self._sysctl_on(["ipv6/conf/default/addr_gen_mode", "ipv6/conf/all/forwarding",
+                             "ipv6/conf/default/forwarding"])
         setup = ["link set lo up"]
         peer_setup = ["link set lo up"]
         for i, dev in enumerate(links):
@@ -1344,9 +1204,11 @@ class KernelNS:
             peer_setup.append("link set p%d up" % i)
         self._batch(self.name, setup)
         self._batch(self.peer, peer_setup)
-        sysctl = ("echo 1 > /proc/sys/net/ipv4/conf/all/forwarding; "
-                  "echo 1 > /proc/sys/net/ipv4/conf/default/forwarding; "
-                  "echo 1 > /proc/sys/net/ipv4/ip_forward")
+        self._sysctl_on(["ipv4/conf/all/forwarding", "ipv4/conf/default/forwarding", "ipv4/ip_forward"])
+
+    def _sysctl_on(self, names):
+        """Sets each /proc/sys/net/NAME to 1 in the namespace."""
+        sysctl = "; ".join("echo 1 > /proc/sys/net/" + n for n in names)
         p = run([IP, "netns", "exec", self.name, "sh", "-c", sysctl])
         if p.returncode:
             raise RuntimeError("sysctl in %s: %s" % (self.name, p.stderr.strip()))
