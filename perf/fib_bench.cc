@@ -91,10 +91,7 @@ void BM_LpmBulk(benchmark::State& st) {
     }
     meter.stop();
     const double items = double(st.iterations()) * burst;
-    st.SetItemsProcessed(int64_t(items));
-    st.counters["cycles_per_lookup"] = meter.cycles_per(items);
-    st.counters["tsc_cycles_per_lookup"] = meter.tsc_cycles_per(items);
-    st.counters["ns_per_lookup"] = meter.ns_per(items);
+    perf::report_per_item(st, meter, items, "lookup");
     st.counters["hit_ratio"] = double(hits) / double(dst.size());
     st.counters["table_bytes"] = benchmark::Counter(double(f.memory_bytes()), benchmark::Counter::kDefaults,
                                                     benchmark::Counter::kIs1024);

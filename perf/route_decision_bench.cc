@@ -119,10 +119,7 @@ void BM_RouteInput(benchmark::State& st) {
     }
     meter.stop();
     const double items = double(st.iterations()) * kBurst;
-    st.SetItemsProcessed(int64_t(items));
-    st.counters["cycles_per_decision"] = meter.cycles_per(items);
-    st.counters["tsc_cycles_per_decision"] = meter.tsc_cycles_per(items);
-    st.counters["ns_per_decision"] = meter.ns_per(items);
+    perf::report_per_item(st, meter, items, "decision");
     st.counters["ok_share"] = double(ok) / double(flows.size());
     st.counters["last_rule_share"] = double(by_last) / double(flows.size());
     st.counters["compile_s"] = w.compile_s;

@@ -146,6 +146,15 @@ inline std::vector<uint32_t> table_dests(const dp::Fib& f, size_t n, uint64_t se
     return v;
 }
 
+// Items processed plus cycles (CPU-time and raw TSC) and ns per item, as every benchmark here
+// reports them: counters "cycles_per_<unit>", "tsc_cycles_per_<unit>", "ns_per_<unit>".
+inline void report_per_item(benchmark::State& st, const Meter& meter, double items, const std::string& unit) {
+    st.SetItemsProcessed(int64_t(items));
+    st.counters["cycles_per_" + unit] = meter.cycles_per(items);
+    st.counters["tsc_cycles_per_" + unit] = meter.tsc_cycles_per(items);
+    st.counters["ns_per_" + unit] = meter.ns_per(items);
+}
+
 // The shared main() of the benchmark programs: --workdir, Google Benchmark's flags, and the
 // context every report carries (workdir, TSC frequency).
 inline int run_benchmarks(int argc, char** argv) {
