@@ -26,5 +26,6 @@ echo "== Host-originated ssh marked 0x16 by the firewall: rule 400 sends it arou
 run ip route get 10.0.2.5 mark 0x16 ipproto tcp dport 22
 echo "== The same decisions as iproute2's JSON, with the deciding table and rule priority"
 run -j ip route get 10.0.2.5
-echo "== What the fast path executes"
+echo "== What the fast path executes: the compiled tables, and the rule walk with its warnings"
 run show compiled fib
+run show compiled rules
