@@ -58,13 +58,16 @@ bool gateway_class(const dp::Route& r) { return !r.nh.empty() && r.nh[0].has_gw(
 
 }  // namespace
 
+void RouteTable::forget_if_empty(const ws::InetPrefix& dst, const Aliases& v) {
+    if (!v.empty()) return;
+    --len_count_[dst.len];
+    by_prefix_.erase(dst);
+}
+
 void RouteTable::erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i) {
     v.erase(v.begin() + long(i));
     --count_;
-    if (v.empty()) {
-        --len_count_[dst.len];
-        by_prefix_.erase(dst);
-    }
+    forget_if_empty(dst, v);
 }
 
 namespace {
@@ -77,20 +80,19 @@ std::pair<ws::InetAddr, uint32_t> nexthop_key(const dp::Route& r) {
 
 }  // namespace
 
-void RouteTable::erase_group(const ws::InetPrefix& dst, Aliases& v, size_t i) {
+void RouteTable::take_group(Aliases& v, size_t i) {
     const uint32_t g = v[i].sibling_group;
-    size_t removed = 0;
     if (!g) {
         v.erase(v.begin() + long(i));
-        removed = 1;
-    } else {
-        removed = size_t(std::erase_if(v, [&](const dp::Route& r) { return r.sibling_group == g; }));
+        --count_;
+        return;
     }
-    count_ -= removed;
-    if (v.empty()) {
-        --len_count_[dst.len];
-        by_prefix_.erase(dst);
-    }
+    count_ -= size_t(std::erase_if(v, [&](const dp::Route& r) { return r.sibling_group == g; }));
+}
+
+void RouteTable::erase_group(const ws::InetPrefix& dst, Aliases& v, size_t i) {
+    take_group(v, i);
+    forget_if_empty(dst, v);
 }
 
 ws::Status RouteTable::insert6(std::vector<dp::Route> routes, InsertMode mode) {
@@ -130,9 +132,7 @@ ws::Status RouteTable::insert6(std::vector<dp::Route> routes, InsertMode mode) {
         pos = target;
         if (old)
             for (size_t i = 0; i < target; ++i) pos -= (*v)[i].sibling_group == old;
-        if (old) std::erase_if(*v, [&](const dp::Route& r) { return r.sibling_group == old; });
-        else v->erase(v->begin() + long(target));
-        recount();
+        take_group(*v, target);
     } else if (mode == InsertMode::kAppend || mode == InsertMode::kPrepend) {
         for (size_t i = lo; i < hi; ++i)
             for (const auto& r : routes)
@@ -180,10 +180,7 @@ ws::Status RouteTable::remove6(const dp::Route& want) {
                         if (r.sibling_group == g) r.sibling_group = 0, r.nh[0].upper_bound = int32_t(0x7fffffff);
                 dp::rebalance_siblings(v, g);
             }
-            if (v.empty()) {
-                --len_count_[want.dst.len];
-                by_prefix_.erase(want.dst);
-            }
+            forget_if_empty(want.dst, v);
             return {};
         }
         erase_group(want.dst, v, i);
@@ -243,11 +240,6 @@ size_t RouteTable::remove_if(const std::function<bool(const dp::Route&)>& pred) 
 void RouteTable::for_each_mut(const std::function<void(dp::Route&)>& f) {
     for (auto& [p, v] : by_prefix_.entries())
         for (auto& r : v) f(r);
-}
-
-void RouteTable::recount() {
-    count_ = 0;
-    for (const auto& [p, v] : by_prefix_.entries()) count_ += v.size();
 }
 
 RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const {

@@ -71,7 +71,8 @@ private:
     Handle probe(const ws::InetAddr& a, int from_len) const;
     void erase_alias(const ws::InetPrefix& dst, Aliases& v, size_t i);
     void erase_group(const ws::InetPrefix& dst, Aliases& v, size_t i);  // i and its siblings
-    void recount();
+    void take_group(Aliases& v, size_t i);  // as erase_group, keeping the prefix even if empty
+    void forget_if_empty(const ws::InetPrefix& dst, const Aliases& v);
 
     PrefixMap<Aliases> by_prefix_;
     std::array<uint32_t, 129> len_count_{};  // prefixes present per length

@@ -57,6 +57,7 @@ public:
     std::span<const Route> routes(Handle h) const {
         return {routes_.data() + nodes_[h].first, nodes_[h].count};
     }
+
     const Node& node(Handle h) const { return nodes_[h]; }
 
     Handle lpm(const ws::InetAddr& a) const;
@@ -67,7 +68,6 @@ public:
     ws::Family family() const { return family_; }
     size_t prefix_count() const { return nodes_.size(); }
     size_t route_count() const { return routes_.size(); }
-    const std::vector<Route>& all_routes() const { return routes_; }
     size_t memory_bytes() const;
     std::string describe() const;
 

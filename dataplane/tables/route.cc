@@ -4,6 +4,14 @@
 
 namespace dp {
 
+namespace {
+
+// fib_rebalance()'s bound for the cumulative weight w of total: DIV_ROUND_CLOSEST_ULL(w << 31,
+// total) - 1, computed in 64 bits (the last one is 2^31 - 1).
+int32_t upper_bound(uint64_t w, uint64_t total) { return int32_t(int64_t(((w << 31) + total / 2) / total) - 1); }
+
+}  // namespace
+
 void rebalance(Route& r) {
     uint64_t total = 0;
     for (const auto& nh : r.nh)
@@ -15,8 +23,7 @@ void rebalance(Route& r) {
             continue;
         }
         w += nh.weight;
-        // DIV_ROUND_CLOSEST_ULL(w << 31, total) - 1
-        nh.upper_bound = int32_t(int64_t(((w << 31) + total / 2) / total) - 1);
+        nh.upper_bound = upper_bound(w, total);
     }
 }
 
@@ -44,7 +51,7 @@ void rebalance_siblings(std::span<Route> aliases, uint32_t group) {
             continue;
         }
         w += nh.weight;
-        nh.upper_bound = int32_t(int64_t(((w << 31) + total / 2) / total) - 1);
+        nh.upper_bound = upper_bound(w, total);
     }
 }
 
