@@ -28,6 +28,7 @@ struct FibResult {
     uint32_t table = 0;
     uint32_t rule_priority = 0;
     uint8_t prefixlen = 0;
+    int32_t rule_index = -1;       // the rule that decided, in the walk's order (-1: none)
     std::span<const Route> aliases;  // every alias of the matched prefix (IPv6 siblings live there)
     bool ok() const { return error == 0; }
 };
@@ -208,19 +209,23 @@ FibResult fib_lookup(const RuleSet& rules, const Interfaces& ifs, const sel::Flo
                 }
                 r.table = rule.table;
                 r.rule_priority = rule.priority;
+                r.rule_index = int32_t(i);
                 return r;
             }
             case RuleAction::kUnreachable:
                 res.error = ENETUNREACH;
                 res.rule_priority = rule.priority;
+                res.rule_index = int32_t(i);
                 return res;
             case RuleAction::kProhibit:
                 res.error = EACCES;
                 res.rule_priority = rule.priority;
+                res.rule_index = int32_t(i);
                 return res;
             case RuleAction::kBlackhole:
                 res.error = EINVAL;
                 res.rule_priority = rule.priority;
+                res.rule_index = int32_t(i);
                 return res;
         }
     }

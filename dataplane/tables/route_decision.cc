@@ -90,6 +90,7 @@ RouteDecision make_output(const Routing& r, const sel::FlowKey& k, const FibResu
         d.has_table = true;
         d.table = res->table;
         d.rule_priority = res->rule_priority;
+        d.rule_index = res->rule_index;
         d.route = res->route;
         d.prefixlen = res->prefixlen;
         d.tos = res->route ? res->route->tos : 0;
@@ -146,10 +147,17 @@ RouteDecision error_decision(int err, const FibResult* res = nullptr) {
     d.error = err;
     if (res) {
         d.rule_priority = res->rule_priority;
+        d.rule_index = res->rule_index;
         d.table = res->table;
         d.has_table = res->route != nullptr;
         d.route = res->route;
     }
+    return d;
+}
+
+RouteDecision martian(Martian why) {
+    RouteDecision d = error_decision(EINVAL);
+    d.martian = why;
     return d;
 }
 
@@ -240,8 +248,8 @@ RouteDecision route_input(const Routing& r, sel::FlowKey k) {
     if (!r.v4.require_fldissect) k.proto = 0, k.sport = 0, k.dport = 0;
     const ws::InetAddr& s = k.saddr;
     const ws::InetAddr& d = k.daddr;
-    if (d.is_multicast()) return error_decision(EINVAL);  // not joined, no multicast forwarding
-    if (s.is_multicast() || s.is_lbcast()) return error_decision(EINVAL);
+    if (d.is_multicast()) return martian(Martian::kDestination);  // not joined, no multicast forwarding
+    if (s.is_multicast() || s.is_lbcast()) return martian(Martian::kSource);
     RouteDecision out;
     out.saddr = s;
     auto local_input = [&](const FibResult* res, RouteType type, uint32_t flags) {
@@ -252,6 +260,7 @@ RouteDecision route_input(const Routing& r, sel::FlowKey k) {
             out.has_table = true;
             out.table = res->table;
             out.rule_priority = res->rule_priority;
+            out.rule_index = res->rule_index;
             out.route = res->route;
             out.prefixlen = res->prefixlen;
             out.tos = res->route->tos;
@@ -259,28 +268,31 @@ RouteDecision route_input(const Routing& r, sel::FlowKey k) {
         return out;
     };
     if (d.is_lbcast() || (s.is_zero() && d.is_zero())) return local_input(nullptr, RouteType::kBroadcast, kRtcfBroadcast);
-    if (s.is_zeronet() || d.is_zeronet()) return error_decision(EINVAL);
-    if (d.is_loopback() || s.is_loopback()) return error_decision(EINVAL);  // route_localnet off
+    if (s.is_zeronet()) return martian(Martian::kSource);
+    if (d.is_zeronet()) return martian(Martian::kDestination);
+    if (d.is_loopback()) return martian(Martian::kDestination);  // route_localnet off
+    if (s.is_loopback()) return martian(Martian::kSource);
     FibResult res = fib_lookup(r.v4, ifs, k, 0);
     if (!res.ok()) return error_decision(res.error, &res);
     if (res.route->type == RouteType::kBroadcast) {
-        if (!s.is_zeronet() && validate_source(r, k, 0, in_dev) < 0) return error_decision(EINVAL);
+        if (!s.is_zeronet() && validate_source(r, k, 0, in_dev) < 0) return martian(Martian::kSource);
         return local_input(&res, RouteType::kBroadcast, kRtcfBroadcast);
     }
     if (res.route->type == RouteType::kLocal) {
-        if (validate_source(r, k, 0, in_dev) < 0) return error_decision(EINVAL);
+        if (validate_source(r, k, 0, in_dev) < 0) return martian(Martian::kSource);
         return local_input(&res, RouteType::kLocal, 0);
     }
-    if (res.route->type != RouteType::kUnicast) return error_decision(EINVAL);  // martian destination
+    if (res.route->type != RouteType::kUnicast) return martian(Martian::kDestination);
     // ip_mkroute_input(): multipath choice, then __mkroute_input().
     if (res.route->nh.size() > 1) res.nh_index = select_multipath(ifs, *res.route, multipath_hash(k), nullptr);
     const Nexthop& nh = res.route->nh[res.nh_index];
     int v = validate_source(r, k, nh.ifindex, in_dev);
-    if (v < 0) return error_decision(EINVAL);
+    if (v < 0) return martian(Martian::kSource);
     out.type = RouteType::kUnicast;
     out.has_table = true;
     out.table = res.table;
     out.rule_priority = res.rule_priority;
+    out.rule_index = res.rule_index;
     out.route = res.route;
     out.prefixlen = res.prefixlen;
     out.tos = res.route->tos;

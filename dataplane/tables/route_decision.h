@@ -25,6 +25,10 @@ enum CacheFlags : uint32_t {
     kRtcfDoRedirect = 0x01000000u,
 };
 
+// Which address made route_input() refuse a packet as martian (the kernel's martian source and
+// martian destination paths, both EINVAL).
+enum class Martian : uint8_t { kNone, kSource, kDestination };
+
 struct RouteDecision {
     int error = 0;
     RouteType type = RouteType::kUnicast;
@@ -39,6 +43,8 @@ struct RouteDecision {
     const Route* route = nullptr;
     uint8_t prefixlen = 0;
     std::span<const Route> aliases;  // the matched prefix's aliases (IPv6 sibling groups)
+    int32_t rule_index = -1;        // the deciding rule's index in the family's rule list
+    Martian martian = Martian::kNone;  // why an EINVAL input decision refused the packet
 };
 
 RouteDecision route_output(const Routing& r, sel::FlowKey k);

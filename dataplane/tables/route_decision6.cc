@@ -33,6 +33,7 @@ RouteDecision decide6(const Routing& rt, const sel::FlowKey& k, uint32_t flags, 
     FibResult res = fib_lookup(rt.v6, rt.ifs, k, flags);
     RouteDecision d;
     d.rule_priority = res.rule_priority;
+    d.rule_index = res.rule_index;
     d.table = res.table;
     if (!res.ok()) {
         d.error = res.error == EAGAIN ? ENETUNREACH : res.error;

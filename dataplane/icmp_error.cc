@@ -1,0 +1,129 @@
+#include "dataplane/icmp_error.h"
+
+#include <rte_ip.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace dp {
+namespace {
+
+constexpr uint16_t kEth = 14;
+
+inline void put16(uint8_t* p, uint16_t v) {
+    p[0] = uint8_t(v >> 8);
+    p[1] = uint8_t(v);
+}
+
+bool is_icmp_error_type(const rte_mbuf* m, const PacketMeta& meta) {
+    const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
+    if (meta.dst.is_v6()) {
+        if (meta.proto != IPPROTO_ICMPV6 || meta.l3_len < 41) return false;
+        return ip[40] < 128;  // RFC 4443 2.1: types 0-127 are errors
+    }
+    if (meta.proto != IPPROTO_ICMP) return false;
+    const uint32_t hlen = (ip[0] & 0x0f) * 4u;
+    if (meta.l3_len <= hlen) return false;
+    const uint8_t t = ip[hlen];
+    // icmp_pointers[].error: destination unreachable, source quench, redirect, time exceeded,
+    // parameter problem.
+    return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+}
+
+}  // namespace
+
+bool icmp_error_allowed(const rte_mbuf* m, const PacketMeta& meta) noexcept {
+    const ws::InetAddr& s = meta.src;
+    const ws::InetAddr& d = meta.dst;
+    if (d.is_v6()) {
+        if (s.is_zero() || s.is_multicast()) return false;
+        if (d.is_multicast() && meta.icmp_type != 2) return false;
+    } else {
+        if (!meta.l2_unicast && !meta.from_host) return false;
+        if (d.is_multicast() || d.is_lbcast() || s.is_zeronet() || s.is_multicast() || s.is_lbcast() || s.is_loopback())
+            return false;
+    }
+    return !is_icmp_error_type(m, meta);
+}
+
+bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uint16_t ip_id) noexcept {
+    if (!rte_pktmbuf_is_contiguous(m)) return false;
+    const bool v6 = meta.dst.is_v6();
+    const uint16_t hdr = v6 ? 40 + 8 : 20 + 8;
+    const uint16_t max_total = v6 ? 1280 : 576;
+    const uint16_t quote = std::min<uint16_t>(meta.l3_len, uint16_t(max_total - hdr));
+    // The original IP packet becomes the payload: drop the L2 header, cut the quote, prepend.
+    if (!rte_pktmbuf_adj(m, meta.l3_offset)) return false;
+    if (rte_pktmbuf_data_len(m) > quote) rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_data_len(m) - quote));
+    uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, uint16_t(kEth + hdr)));
+    if (!p) return false;
+    const uint16_t total = uint16_t(hdr + quote);
+    const ws::InetAddr to = meta.src;
+    uint8_t* ip = p + kEth;
+    uint8_t* icmp = ip + (v6 ? 40 : 20);
+    std::memset(p, 0, kEth + hdr);
+    icmp[0] = meta.icmp_type;
+    icmp[1] = meta.icmp_code;
+    if (v6) {
+        p[12] = 0x86, p[13] = 0xdd;
+        ip[0] = 0x60;
+        put16(ip + 4, uint16_t(total - 40));
+        ip[6] = IPPROTO_ICMPV6;
+        ip[7] = 64;
+        std::memcpy(ip + 8, src.b.data(), 16);
+        std::memcpy(ip + 24, to.b.data(), 16);
+        if (meta.icmp_type == 2) {  // packet too big: the MTU
+            icmp[4] = uint8_t(meta.icmp_info >> 24), icmp[5] = uint8_t(meta.icmp_info >> 16);
+            put16(icmp + 6, uint16_t(meta.icmp_info));
+        }
+        const uint16_t ck = rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp);
+        put16(icmp + 2, ck);
+    } else {
+        p[12] = 0x08, p[13] = 0x00;
+        ip[0] = 0x45;
+        ip[1] = uint8_t((meta.tos & 0x1e) | 0xc0);
+        put16(ip + 2, total);
+        put16(ip + 4, ip_id);
+        ip[8] = 64;
+        ip[9] = IPPROTO_ICMP;
+        std::memcpy(ip + 12, src.b.data(), 4);
+        std::memcpy(ip + 16, to.b.data(), 4);
+        put16(ip + 10, uint16_t(~rte_raw_cksum(ip, 20)));
+        if (meta.icmp_type == 3 && meta.icmp_code == 4) put16(icmp + 6, uint16_t(meta.icmp_info));
+        put16(icmp + 2, uint16_t(~rte_raw_cksum(icmp, size_t(total - 20))));
+    }
+    meta.dst = to;
+    meta.src = src;
+    meta.l3_offset = kEth;
+    meta.l3_len = total;
+    meta.proto = v6 ? uint8_t(IPPROTO_ICMPV6) : uint8_t(IPPROTO_ICMP);
+    meta.tos = v6 ? 0 : ip[1];
+    meta.ttl = 64;
+    meta.sport = meta.dport = 0;
+    return true;
+}
+
+bool IcmpRateLimiter::allow(const ws::InetAddr& dst, uint64_t now, uint64_t hz) noexcept {
+    // icmp_global_allow(): 1000 tokens per second, at most 50 banked.
+    const uint64_t per_msg = hz / 1000 ? hz / 1000 : 1;
+    if (global_last_ == 0) global_last_ = now;
+    global_tokens_ = std::min<uint64_t>(50, global_tokens_ + (now - global_last_) / per_msg);
+    if ((now - global_last_) >= per_msg) global_last_ = now;
+    if (global_tokens_ == 0) return false;
+    uint64_t h = 0;
+    for (unsigned i = 0; i < 16; ++i) h = h * 131 + dst.b[i];
+    Peer& p = peers_[h % kPeers];
+    if (!(p.addr == dst)) {
+        p.addr = dst;
+        p.tokens = kBurst * hz;  // a new peer starts with a full bucket
+        p.last = now;
+    }
+    p.tokens = std::min(kBurst * hz, p.tokens + (now - p.last));
+    p.last = now;
+    if (p.tokens < hz) return false;
+    p.tokens -= hz;
+    --global_tokens_;
+    return true;
+}
+
+}  // namespace dp

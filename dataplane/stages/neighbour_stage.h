@@ -1,0 +1,28 @@
+#pragma once
+// NeighbourStage — the link-layer header of every packet about to leave: the egress port's MAC
+// as source, the neighbour's MAC (or the host kernel's, for local delivery) as destination.
+//
+// Needs:   next == kForward (out_port, out_ifindex, neigh_slot) or kLocal.
+// Sets:    next = kTx (out_port set) | kPending (the worker queues it and probes) | kDrop.
+// Drops:   link-down (egress link down), no-host-interface (local delivery without one),
+//          neigh-failed (the neighbour is FAILED: the worker sends ICMP host unreachable).
+// Cost:    one 64-bit load per packet through the slot the route cache keeps.
+#include <string_view>
+
+#include "dataplane/burst.h"
+#include "dataplane/stage.h"
+
+namespace dp {
+
+class NeighbourStage {
+public:
+    static constexpr std::string_view kName = "neighbour";
+    void run(Burst& burst, const StageContext& ctx) noexcept;
+    // One packet (the worker's slow path uses it for ICMP errors and released packets).
+    static void process_one(rte_mbuf* m, PacketMeta& meta, const StageContext& ctx) noexcept;
+};
+
+// Writes the Ethernet addresses of a frame.
+void write_macs(rte_mbuf* m, const MacAddr& dst, const MacAddr& src) noexcept;
+
+}  // namespace dp

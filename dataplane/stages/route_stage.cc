@@ -1,0 +1,164 @@
+#include "dataplane/stages/route_stage.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "dataplane/tables/route_decision.h"
+
+namespace dp {
+namespace {
+
+inline uint32_t key_hash(const PacketMeta& m) {
+    uint64_t a, b, c, d;
+    std::memcpy(&a, m.src.b.data(), 8);
+    std::memcpy(&b, m.src.b.data() + 8, 8);
+    std::memcpy(&c, m.dst.b.data(), 8);
+    std::memcpy(&d, m.dst.b.data() + 8, 8);
+    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ b ^ (d << 1);
+    h ^= (uint64_t(m.iif) << 40) ^ (uint64_t(m.fwmark) << 8) ^ (uint64_t(m.sport) << 24) ^ (uint64_t(m.dport) << 48) ^
+         (uint64_t(m.tos) << 16) ^ m.proto;
+    h *= 0xff51afd7ed558ccdull;
+    return uint32_t(h >> 32);
+}
+
+inline bool key_equal(const RouteCacheEntry& e, const PacketMeta& m, uint64_t gen) {
+    return e.generation == gen && e.iif == m.iif && e.dst == m.dst && e.src == m.src && e.mark == m.fwmark &&
+           e.tos == m.tos && e.proto == m.proto && e.sport == m.sport && e.dport == m.dport;
+}
+
+// Linux's ip_error()/ip6_pkt_drop(): which drop, and which ICMP error, for a failed lookup.
+void classify_error(const RouteDecision& d, const FamilyRouting& fr, bool v6, RouteCacheEntry& e) {
+    const Rule* rule = d.rule_index >= 0 && size_t(d.rule_index) < fr.rules.size() ? &fr.rules[size_t(d.rule_index)] : nullptr;
+    const bool by_rule = rule && !d.route;
+    e.next = Next::kIcmpError;
+    e.icmp_type = v6 ? 1 : 3;
+    switch (d.error) {
+        case ENETUNREACH:
+            e.drop = by_rule && rule->action == RuleAction::kUnreachable ? DropReason::kUnreachable : DropReason::kNoRoute;
+            e.icmp_code = 0;  // ICMP_NET_UNREACH / ICMPV6_NOROUTE
+            return;
+        case EHOSTUNREACH:
+            e.drop = DropReason::kUnreachable;
+            e.icmp_code = v6 ? 0 : 1;  // ICMP_HOST_UNREACH / ICMPV6_NOROUTE (ip6_pkt_discard)
+            return;
+        case EACCES:
+            e.drop = DropReason::kProhibited;
+            e.icmp_code = v6 ? 1 : 13;  // ICMP_PKT_FILTERED / ICMPV6_ADM_PROHIBITED
+            return;
+        default: break;
+    }
+    e.next = Next::kDrop;
+    if (d.martian == Martian::kSource) e.drop = DropReason::kMartianSource;
+    else if (d.martian == Martian::kDestination) e.drop = DropReason::kMartianDestination;
+    else if ((d.route && d.route->type == RouteType::kBlackhole) || (by_rule && rule->action == RuleAction::kBlackhole))
+        e.drop = DropReason::kBlackhole;
+    else e.drop = DropReason::kRouteError;
+}
+
+// The rule that decided, as a counter slot; the kernel's default rules decide without a walk
+// while no rule was ever added, so they are found by priority.
+int32_t rule_slot(const Snapshot& s, const RouteDecision& d, ws::Family f) {
+    const FamilyRouting& fr = s.routing->family(f);
+    int32_t idx = d.rule_index;
+    if (idx < 0 && d.has_table) {
+        for (size_t i = 0; i < fr.rules.size(); ++i)
+            if (fr.rules[i].priority == d.rule_priority) {
+                idx = int32_t(i);
+                break;
+            }
+    }
+    return idx < 0 ? -1 : int32_t(s.rule_slot(f, idx));
+}
+
+}  // namespace
+
+sel::FlowKey flow_key(const PacketMeta& m) {
+    sel::FlowKey k;
+    k.daddr = m.dst;
+    k.saddr = m.src;
+    k.iif = m.iif;
+    k.mark = m.fwmark;
+    k.tos = m.tos;
+    k.proto = m.proto;
+    k.sport = m.sport;
+    k.dport = m.dport;
+    return k;
+}
+
+void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCacheEntry& e) noexcept {
+    const Snapshot& s = ctx.snap;
+    const bool v6 = m.dst.is_v6();
+    if (m.dst.is_multicast() || (m.from_host && m.dst.is_lbcast())) {
+        // No multicast routing; what the gateway's kernel multicasts (router solicitations,
+        // MLD, mDNS) stays on its TAP link, and link-local groups are not joined.
+        e.next = Next::kDrop;
+        e.drop = DropReason::kMulticast;
+        e.rule_slot = -1;
+        return;
+    }
+    sel::FlowKey k = flow_key(m);
+    // Packets of the gateway's own kernel are output lookups bound to their source (iif lo).
+    RouteDecision d = m.from_host ? route_output(*s.routing, k) : route_input(*s.routing, k);
+    e.rule_slot = rule_slot(s, d, v6 ? ws::Family::kInet6 : ws::Family::kInet);
+    e.drop = DropReason::kNone;
+    e.icmp_type = e.icmp_code = 0;
+    if (d.error) {
+        classify_error(d, s.routing->family(v6 ? ws::Family::kInet6 : ws::Family::kInet), v6, e);
+        if (m.from_host && e.next == Next::kIcmpError) e.next = Next::kDrop;  // the socket gets the error
+        return;
+    }
+    if (d.cache_flags & kRtcfLocal) {
+        e.next = Next::kLocal;
+        return;
+    }
+    const IfaceView* out = s.iface(d.dev);
+    if (!out || out->port == kNoPort) {
+        e.next = Next::kDrop;
+        e.drop = DropReason::kNotForwardable;
+        return;
+    }
+    e.next = Next::kForward;
+    e.out_ifindex = d.dev;
+    e.out_port = out->port;
+    e.mtu = out->mtu;
+    e.nexthop = d.gateway.valid() ? d.gateway : m.dst;
+    e.neigh_slot = out->host ? 0 : ctx.neigh.find_or_create(d.dev, e.nexthop, ctx.now_tsc);
+}
+
+void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
+    const Snapshot& s = ctx.snap;
+    const uint64_t gen = s.generation;
+    uint64_t* rule_hits = s.rule_row(ctx.worker);
+    for (uint16_t i = 0; i < burst.n; ++i) {
+        PacketMeta& m = burst.meta[i];
+        if (m.next != Next::kRoute) continue;
+        // 1. probe the cache; 2. decide a miss and remember it (applied at once: a later packet
+        // of the burst may take the same slot); 3. apply.
+        RouteCacheEntry& e = cache_[key_hash(m) & (kCacheSize - 1)];
+        if (!key_equal(e, m, gen)) {
+            bump(ctx.counters.route_cache_misses);
+            e.generation = gen;
+            e.src = m.src;
+            e.dst = m.dst;
+            e.iif = m.iif;
+            e.mark = m.fwmark;
+            e.tos = m.tos;
+            e.proto = m.proto;
+            e.sport = m.sport;
+            e.dport = m.dport;
+            decide(m, ctx, e);
+        }
+        m.next = e.next;
+        m.drop = e.drop;
+        m.icmp_type = e.icmp_type;
+        m.icmp_code = e.icmp_code;
+        m.out_port = e.out_port;
+        m.out_ifindex = e.out_ifindex;
+        m.mtu = e.mtu;
+        m.nexthop = e.nexthop;
+        m.neigh_slot = e.neigh_slot;
+        if (e.rule_slot >= 0) bump(rule_hits[e.rule_slot]);
+    }
+}
+
+}  // namespace dp

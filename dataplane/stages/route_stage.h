@@ -1,0 +1,63 @@
+#pragma once
+// RouteStage — the routing decision of every IP packet: Linux's ip_route_input() for packets
+// from a port, ip_route_output() with `iif lo` semantics for packets the gateway's own kernel
+// sent through the host interface (dataplane/tables/route_decision.h does both).
+//
+// Needs:   meta.{src,dst,iif,tos,proto,sport,dport,fwmark,from_host}, next == kRoute.
+// Sets:    next = kForward (out_port, out_ifindex, nexthop, mtu, neigh_slot) | kLocal |
+//          kIcmpError (icmp_type/code; the drop reason is counted too) | kDrop.
+// Drops:   no-route, unreachable, prohibit (each also sends the ICMP error Linux sends),
+//          blackhole, martian-source, martian-destination, route-error, not-forwardable.
+// Config:  ip rule add from 10.0.1.128/25 table 100 ; ip route add 10.9.0.0/16 via 10.0.2.2
+// Shape:   per packet: probe the route cache, decide a miss, apply. The cache (a per-worker direct-mapped array) holds decisions of the current snapshot
+//          only: an entry is valid when its generation is the snapshot's, so a publish flushes
+//          it at no cost. A decision is a pure function of the flow key and the snapshot
+//          (rules, tables, links), so a hit answers exactly what route_input() would — the
+//          route cache Linux had before 3.6, keyed here on the whole flow.
+// Cost:    see perf/RESULTS.md ("pipeline").
+#include <string_view>
+#include <vector>
+
+#include "dataplane/burst.h"
+#include "dataplane/stage.h"
+
+namespace dp {
+
+struct RouteCacheEntry {
+    uint64_t generation = 0;  // 0: empty
+    // key
+    ws::InetAddr src, dst;
+    uint32_t iif = 0, mark = 0;
+    uint16_t sport = 0, dport = 0;
+    uint8_t tos = 0, proto = 0;
+    // decision
+    Next next = Next::kDrop;
+    DropReason drop = DropReason::kNone;
+    uint8_t icmp_type = 0, icmp_code = 0;
+    uint16_t out_port = kNoPort;
+    uint32_t out_ifindex = 0;
+    uint32_t mtu = 0;
+    uint32_t neigh_slot = 0;
+    int32_t rule_slot = -1;   // rule hit counter index, -1 when no rule decided
+    ws::InetAddr nexthop;
+};
+
+class RouteStage {
+public:
+    static constexpr std::string_view kName = "route";
+    static constexpr uint32_t kCacheSize = 4096;  // power of two
+
+    RouteStage() : cache_(kCacheSize) {}
+    void run(Burst& burst, const StageContext& ctx) noexcept;
+
+    // The decision for one packet without the cache (tests, the ICMP error path).
+    static void decide(const PacketMeta& m, const StageContext& ctx, RouteCacheEntry& e) noexcept;
+
+private:
+    std::vector<RouteCacheEntry> cache_;
+};
+
+// The flow key of a packet as the routing lookup sees it.
+sel::FlowKey flow_key(const PacketMeta& m);
+
+}  // namespace dp
