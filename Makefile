@@ -7,7 +7,7 @@ PYTHON     ?= /usr/bin/python3
 ORACLE_SEED ?= 1
 FUZZ_SECONDS ?= 30
 
-.PHONY: all setup build build-asan build-fuzz test unit asan oracle fuzz demo bench clean
+.PHONY: all setup build build-asan build-fuzz test unit asan oracle pcap lab fuzz demo bench clean
 
 all: build
 
@@ -46,14 +46,22 @@ oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --queries 300
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --family 6 --seed $(ORACLE_SEED) --configs 100 --queries 300
 
+# Packets through real DPDK ports: scapy-built pcaps in, egress pcaps and counters checked.
+pcap: build
+	$(PYTHON) tests/pcap/run_pcap_tests.py --wildside $(BUILD)/wildside
+
+# Hosts in network namespaces joined through wildside on af_packet/veth ports.
+lab: build
+	bash tests/lab/forward_lab.sh $(BUILD)
+
 fuzz: build-fuzz
 	mkdir -p $(BUILD_FUZZ)/corpus
 	$(BUILD_FUZZ)/tests/command_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  -dict=tests/fuzz/command.dict $(BUILD_FUZZ)/corpus tests/fuzz/corpus
 
 # make stops at the first failing suite, so reaching the summary means every one passed.
-test: unit asan oracle fuzz
-	@echo "make test: 5 passed, 0 failed (unit, unit under ASan+UBSan, oracle replay, kernel oracle, fuzz)"
+test: unit asan oracle pcap lab fuzz
+	@echo "make test: 7 passed, 0 failed (unit, unit under ASan+UBSan, oracle replay, kernel oracle, pcap, lab, fuzz)"
 
 demo: build
 	bash scripts/demo.sh $(BUILD)

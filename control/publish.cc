@@ -4,6 +4,8 @@
 
 #include <unordered_map>
 
+#include "common/inet.h"
+
 namespace ctl {
 
 void Publisher::publish(std::unique_ptr<dp::Snapshot> next) {
@@ -16,6 +18,15 @@ void Publisher::publish(std::unique_ptr<dp::Snapshot> next) {
     // The old counters are final now: carry them over to the same rules in the new snapshot.
     std::unordered_map<std::string, uint64_t> totals;
     for (size_t i = 0; i < old->rule_names.size(); ++i) totals[old->rule_names[i]] += old->rule_hits_total(i);
+    std::unordered_map<uint64_t, uint64_t> route_totals;
+    for_each_route_slot(*old, [&](ws::Family f, const dp::Route& r, size_t slot) {
+        if (uint64_t n = old->route_hits_total(slot)) route_totals[route_identity(f, r)] += n;
+    });
+    if (!route_totals.empty())
+        for_each_route_slot(*current_, [&](ws::Family f, const dp::Route& r, size_t slot) {
+            auto it = route_totals.find(route_identity(f, r));
+            if (it != route_totals.end()) current_->route_hits_base[slot] = it->second;
+        });
     for (size_t i = 0; i < current_->rule_names.size(); ++i) {
         auto it = totals.find(current_->rule_names[i]);
         if (it != totals.end()) {
@@ -23,6 +34,22 @@ void Publisher::publish(std::unique_ptr<dp::Snapshot> next) {
             totals.erase(it);  // a duplicate rule gets its own count once
         }
     }
+}
+
+uint64_t route_identity(ws::Family f, const dp::Route& r) {
+    // (family, table, prefix, tos, metric, type): Linux's identity of a route plus its type.
+    uint64_t h = 0xcbf29ce484222325ull ^ uint64_t(f);
+    auto mix = [&h](uint64_t v) {
+        h ^= v;
+        h *= 0x100000001b3ull;
+    };
+    for (uint8_t b : r.dst.addr.b) mix(b);
+    mix(r.dst.len);
+    mix(r.table);
+    mix(r.tos);
+    mix(r.metric);
+    mix(uint64_t(r.type));
+    return h;
 }
 
 }  // namespace ctl

@@ -23,4 +23,14 @@ private:
     std::unique_ptr<dp::Snapshot> current_;
 };
 
+// A route's identity across snapshots (hit counters carry over by it).
+uint64_t route_identity(ws::Family f, const dp::Route& r);
+// Calls f(family, route, counter slot) for every route of every table of a snapshot.
+template <class F>
+void for_each_route_slot(const dp::Snapshot& s, F&& f) {
+    for (ws::Family fam : {ws::Family::kInet, ws::Family::kInet6})
+        for (const auto& [id, fib] : s.routing->family(fam).tables)
+            for (size_t i = 0; i < fib->route_count(); ++i) f(fam, fib->route_data()[i], size_t(fib->counter_base()) + i);
+}
+
 }  // namespace ctl

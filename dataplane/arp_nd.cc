@@ -30,7 +30,9 @@ ws::InetAddr v6_at(const uint8_t* p) {
 void icmp6_checksum(uint8_t* ip) {
     uint8_t* icmp = ip + 40;
     put16(icmp + 2, 0);
-    put16(icmp + 2, rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp));
+    // DPDK's checksum is the sum of words as loaded from memory: stored as is.
+    const uint16_t ck = rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp);
+    std::memcpy(icmp + 2, &ck, 2);
 }
 
 }  // namespace

@@ -15,6 +15,10 @@ inline void put16(uint8_t* p, uint16_t v) {
     p[1] = uint8_t(v);
 }
 
+// DPDK's checksum helpers sum 16-bit words as loaded from memory, so their result is stored as
+// is, not in network order.
+inline void put_cksum(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+
 bool is_icmp_error_type(const rte_mbuf* m, const PacketMeta& meta) {
     const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
     if (meta.dst.is_v6()) {
@@ -77,7 +81,7 @@ bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uin
             put16(icmp + 6, uint16_t(meta.icmp_info));
         }
         const uint16_t ck = rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp);
-        put16(icmp + 2, ck);
+        put_cksum(icmp + 2, ck);
     } else {
         p[12] = 0x08, p[13] = 0x00;
         ip[0] = 0x45;
@@ -88,9 +92,9 @@ bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uin
         ip[9] = IPPROTO_ICMP;
         std::memcpy(ip + 12, src.b.data(), 4);
         std::memcpy(ip + 16, to.b.data(), 4);
-        put16(ip + 10, uint16_t(~rte_raw_cksum(ip, 20)));
+        put_cksum(ip + 10, uint16_t(~rte_raw_cksum(ip, 20)));
         if (meta.icmp_type == 3 && meta.icmp_code == 4) put16(icmp + 6, uint16_t(meta.icmp_info));
-        put16(icmp + 2, uint16_t(~rte_raw_cksum(icmp, size_t(total - 20))));
+        put_cksum(icmp + 2, uint16_t(~rte_raw_cksum(icmp, size_t(total - 20))));
     }
     meta.dst = to;
     meta.src = src;

@@ -63,18 +63,38 @@ struct Snapshot {
     size_t rule_slot(ws::Family f, int32_t index) const {
         return (f == ws::Family::kInet6 ? routing->v4.rules.size() : 0) + size_t(index);
     }
+    // Route hit counters, the same way: one slot per route of every table (Fib::counter_slot).
+    size_t route_stride = 0;
+    std::unique_ptr<uint64_t[]> route_hits;
+    std::vector<uint64_t> route_hits_base;
+    uint64_t* route_row(unsigned worker) const { return route_hits.get() + worker * route_stride; }
+    uint64_t route_hits_total(size_t slot) const {
+        uint64_t n = route_hits_base[slot];
+        for (unsigned w = 0; w < workers; ++w) n += read_counter(route_row(w)[slot]);
+        return n;
+    }
+
     // The total hits of one rule counter slot, over every worker and earlier snapshots.
     uint64_t rule_hits_total(size_t slot) const {
         uint64_t n = rule_hits_base[slot];
         for (unsigned w = 0; w < workers; ++w) n += read_counter(rule_row(w)[slot]);
         return n;
     }
-    void alloc_rule_hits(unsigned nworkers) {
+    void alloc_counters(unsigned nworkers) {
         workers = nworkers;
         const size_t n = routing->v4.rules.size() + routing->v6.rules.size();
         rule_stride = (n + 7) / 8 * 8;
         rule_hits.reset(new uint64_t[workers * rule_stride]());
         rule_hits_base.assign(n, 0);
+        size_t routes = 0;
+        for (FamilyRouting* fr : {&routing->v4, &routing->v6})
+            for (auto& [id, fib] : fr->tables) {
+                fib->set_counter_base(uint32_t(routes));
+                routes += fib->route_count();
+            }
+        route_stride = (routes + 7) / 8 * 8;
+        route_hits.reset(new uint64_t[workers * route_stride]());
+        route_hits_base.assign(routes, 0);
     }
 };
 

@@ -328,7 +328,16 @@ void Worker::probe(const PacketMeta& meta, const StageContext& ctx) {
     }
     bool ok;
     if (meta.nexthop.is_v6()) {
-        ws::InetAddr src = s.routing->ifs.select_source6(meta.out_ifindex, meta.nexthop);
+        // ndisc_solicit(): the packet's own source when it is ours on that device, else the
+        // device's link-local address, else what source selection gives.
+        ws::InetAddr src;
+        if (const Link* l = s.routing->ifs.find(meta.out_ifindex)) {
+            for (const auto& a : l->addrs)
+                if (a.local == meta.src) src = a.local;
+            for (const auto& a : l->addrs)
+                if (!src.valid() && a.local.is_link_local6()) src = a.local;
+        }
+        if (!src.valid()) src = s.routing->ifs.select_source6(meta.out_ifindex, meta.nexthop);
         ok = src.valid() && !src.is_zero() && build_nd_solicit(m, out->mac, src, meta.nexthop);
     } else {
         ws::InetAddr src = s.routing->ifs.select_source(meta.out_ifindex, meta.nexthop, kScopeLink, ws::Family::kInet);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "common/json.h"
 #include "common/tokens.h"
@@ -11,6 +12,7 @@
 #include "control/config.h"
 #include "control/grammar/printer.h"
 #include "control/query.h"
+#include "dataplane/tables/route_decision.h"
 
 namespace ctl {
 namespace {
@@ -40,6 +42,9 @@ IpWords ip_words(const std::string& line) {
     w.words.assign(all.begin() + long(i), all.end());
     return w;
 }
+
+// Routes with their own source told to the host kernel, at most (a full table would swamp it).
+constexpr size_t kMaxKernelRoutes = 65536;
 
 bool is_show_verb(std::string_view v) { return v == "show" || v == "list" || v == "lst" || v == "ls"; }
 
@@ -113,7 +118,7 @@ std::unique_ptr<dp::Snapshot> Daemon::build_snapshot() const {
             s->host_kernel_mac = p->kernel_mac;
         }
     }
-    s->alloc_rule_hits(workers_);
+    s->alloc_counters(workers_);
     PrintContext pc{&model_.names, &s->routing->ifs};
     for (const dp::FamilyRouting* fr : {&s->routing->v4, &s->routing->v6}) {
         const char* fam = fr == &s->routing->v4 ? "inet" : "inet6";
@@ -141,24 +146,36 @@ dp::KernelView Daemon::kernel_view() const {
             (a.local.is_v6() ? v6 : v4) = true;
         }
     }
-    if (v4) v.routes.push_back({ws::InetPrefix{ws::InetAddr::zero(ws::Family::kInet), 0}, {}});
-    if (v6) v.routes.push_back({ws::InetPrefix{ws::InetAddr::zero(ws::Family::kInet6), 0}, {}});
-    // Routes with a preferred source, in the order the rule walk reaches their tables, so the
-    // kernel picks the source wildside's routing gives its own traffic.
+    // The kernel picks its own source addresses; give it the ones wildside's routing would
+    // give its traffic: the default route's source on the default route, and a route for each
+    // prefix whose source differs, in the order the rule walk reaches its table (first wins).
+    // Rules that select on more than `iif lo` cannot be told to the kernel this way.
     const auto snap = pub_.current();
-    if (!snap) return v;
-    std::set<ws::InetPrefix, bool (*)(const ws::InetPrefix&, const ws::InetPrefix&)> seen(
-        [](const ws::InetPrefix& a, const ws::InetPrefix& b) { return a.addr < b.addr || (a.addr == b.addr && a.len < b.len); });
-    for (const dp::FamilyRouting* fr : {&snap->routing->v4, &snap->routing->v6}) {
-        std::set<const dp::Fib*> done;
-        for (size_t i = 0; i < fr->rules.size(); ++i) {
-            const dp::Fib* t = fr->rule_tables[i];
-            if (!t || !done.insert(t).second || t->id() == dp::kTableLocal) continue;
-            for (uint32_t h = 0; h < t->prefix_count(); ++h)
-                for (const auto& r : t->routes(h))
-                    if (r.prefsrc.valid() && r.type == dp::RouteType::kUnicast && r.dst.len > 0 && seen.insert(r.dst).second)
-                        v.routes.push_back({r.dst, r.prefsrc});
+    for (ws::Family fam : {ws::Family::kInet, ws::Family::kInet6}) {
+        if (!(fam == ws::Family::kInet ? v4 : v6)) continue;
+        const dp::FamilyRouting& fr = snap->routing->family(fam);
+        std::vector<const dp::Fib*> order;
+        for (size_t i = 0; i < fr.rules.size(); ++i) {
+            const dp::Fib* t = fr.rule_tables[i];
+            if (t && t->id() != dp::kTableLocal && std::find(order.begin(), order.end(), t) == order.end()) order.push_back(t);
         }
+        std::vector<dp::KernelRoute> found;
+        std::unordered_set<ws::InetPrefix, PrefixHash> seen;
+        ws::InetAddr default_src;
+        for (const dp::Fib* t : order)
+            for (uint32_t h = 0; h < t->prefix_count(); ++h) {
+                auto routes = t->routes(h);
+                if (routes.empty() || !seen.insert(routes[0].dst).second) continue;
+                const dp::Route& r = routes[0];
+                const ws::InetAddr src = dp::route_source(snap->routing->ifs, r);
+                if (r.type != dp::RouteType::kUnicast || !src.valid() || src.is_zero()) continue;
+                if (r.dst.len == 0) default_src = src;
+                else found.push_back({r.dst, src});
+            }
+        v.routes.push_back({ws::InetPrefix{ws::InetAddr::zero(fam), 0}, default_src});
+        size_t added = 0;
+        for (const auto& kr : found)
+            if (!(kr.src == default_src) && added++ < kMaxKernelRoutes) v.routes.push_back(kr);
     }
     return v;
 }
@@ -254,6 +271,7 @@ Reply Daemon::execute(const Request& req) {
 
 std::string Daemon::show_counters(bool json) const {
     const dp::Snapshot* s = pub_.current();
+    PrintContext pc{&model_.names, &s->routing->ifs};
     dp::WorkerCounters sum;
     for (const auto& c : counters_) {
         for (size_t i = 0; i < size_t(dp::DropReason::kCount); ++i) sum.drops[i] += dp::read_counter(c.drops[i]);
@@ -279,6 +297,20 @@ std::string Daemon::show_counters(bool json) const {
             rules += (i ? "," : "") + o.text();
         }
         rules += "]";
+        std::string routes = "[";
+        bool first_route = true;
+        for_each_route_slot(*s, [&](ws::Family f, const dp::Route& r, size_t slot) {
+            const uint64_t n = s->route_hits_total(slot);
+            if (!n) return;
+            ws::JsonObject o;
+            o.str("family", f == ws::Family::kInet6 ? "inet6" : "inet");
+            o.str("table", model_.names.table_name(r.table));
+            o.str("route", format_route_line(r, pc, false));
+            o.num("packets", n);
+            routes += (first_route ? "" : ",") + o.text();
+            first_route = false;
+        });
+        routes += "]";
         std::string stages = "[";
         for (size_t i = 0; i < size_t(dp::StageId::kCount); ++i) {
             ws::JsonObject o;
@@ -305,6 +337,7 @@ std::string Daemon::show_counters(bool json) const {
         ws::JsonObject top;
         top.raw("drops", drops.text());
         top.raw("rules", rules);
+        top.raw("routes", routes);
         top.raw("stages", stages);
         top.raw("workers", workers);
         top.num("generation", s->generation);
@@ -316,6 +349,11 @@ std::string Daemon::show_counters(bool json) const {
     out += "rules:\n";
     for (size_t i = 0; i < s->rule_names.size(); ++i)
         out += "  " + s->rule_names[i] + "  packets " + std::to_string(s->rule_hits_total(i)) + "\n";
+    out += "routes:\n";
+    for_each_route_slot(*s, [&](ws::Family, const dp::Route& r, size_t slot) {
+        if (const uint64_t n = s->route_hits_total(slot))
+            out += "  table " + model_.names.table_name(r.table) + " " + format_route_line(r, pc, false) + " packets " + std::to_string(n) + "\n";
+    });
     out += "stages:\n";
     for (size_t i = 0; i < size_t(dp::StageId::kCount); ++i) {
         const uint64_t p = sum.stage_packets[i];

@@ -13,10 +13,20 @@ namespace {
 
 constexpr uint16_t kEthHdr = 14;
 
+// The whole 16-byte array is written: PacketMeta is not cleared per packet.
+inline void set_addr(ws::InetAddr& a, ws::Family f, const uint8_t* p, unsigned n) {
+    uint64_t w[2] = {0, 0};
+    std::memcpy(w, p, n);
+    std::memcpy(a.b.data(), w, 16);
+    a.family = f;
+}
+
 inline void read_ports(const uint8_t* l4, uint32_t l4_len, uint8_t proto, PacketMeta& meta) {
     if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) && l4_len >= 4) {
         meta.sport = uint16_t(l4[0] << 8 | l4[1]);
         meta.dport = uint16_t(l4[2] << 8 | l4[3]);
+    } else {
+        meta.sport = meta.dport = 0;
     }
 }
 
@@ -33,9 +43,8 @@ DropReason parse_ipv4(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
     const uint16_t frag = uint16_t(ip[6] << 8 | ip[7]);
     if (frag & 0x3fff) return DropReason::kIp4Fragment;  // MF or an offset
     if (kEthHdr + tot < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdr - tot));
-    meta.src.family = meta.dst.family = ws::Family::kInet;
-    std::memcpy(meta.src.b.data(), ip + 12, 4);
-    std::memcpy(meta.dst.b.data(), ip + 16, 4);
+    set_addr(meta.src, ws::Family::kInet, ip + 12, 4);
+    set_addr(meta.dst, ws::Family::kInet, ip + 16, 4);
     meta.tos = ip[1];
     meta.ttl = ip[8];
     meta.proto = ip[9];
@@ -55,9 +64,8 @@ DropReason parse_ipv6(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
     const uint8_t nh = ip[6];
     if (nh == 0 || nh == 44) return DropReason::kIp6ExtensionHeader;  // hop-by-hop, fragment
     if (kEthHdr + 40 + plen < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdr - 40 - plen));
-    meta.src.family = meta.dst.family = ws::Family::kInet6;
-    std::memcpy(meta.src.b.data(), ip + 8, 16);
-    std::memcpy(meta.dst.b.data(), ip + 24, 16);
+    set_addr(meta.src, ws::Family::kInet6, ip + 8, 16);
+    set_addr(meta.dst, ws::Family::kInet6, ip + 24, 16);
     meta.tos = uint8_t((ip[0] << 4) | (ip[1] >> 4));
     meta.ttl = ip[7];
     meta.proto = nh;
@@ -80,10 +88,16 @@ DropReason parse_arp(const rte_mbuf* m, uint32_t len) {
 }  // namespace
 
 void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t iif) noexcept {
-    meta = PacketMeta{};
+    // Every field a later stage reads before writing it (PacketMeta is not cleared: too costly
+    // per packet; the fields below and the parse results are all it needs).
     meta.iif = in.host ? sel::kLoopbackIfindex : iif;
     meta.from_host = in.host;
     meta.l3_offset = kEthHdr;
+    meta.fwmark = 0;
+    meta.l2_unicast = true;
+    meta.df = false;
+    meta.icmp_info = 0;
+    meta.drop = DropReason::kNone;
     const uint32_t len = rte_pktmbuf_data_len(m);
     DropReason r = DropReason::kNone;
     if (!in.up) {

@@ -94,12 +94,21 @@ void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCache
         e.next = Next::kDrop;
         e.drop = DropReason::kMulticast;
         e.rule_slot = -1;
+        e.route_slot = -1;
         return;
     }
     sel::FlowKey k = flow_key(m);
     // Packets of the gateway's own kernel are output lookups bound to their source (iif lo).
     RouteDecision d = m.from_host ? route_output(*s.routing, k) : route_input(*s.routing, k);
-    e.rule_slot = rule_slot(s, d, v6 ? ws::Family::kInet6 : ws::Family::kInet);
+    const ws::Family f = v6 ? ws::Family::kInet6 : ws::Family::kInet;
+    e.rule_slot = rule_slot(s, d, f);
+    e.route_slot = -1;
+    if (d.route) {
+        // The merged local+main lookup reports main for a route of local too.
+        const FamilyRouting& fr = s.routing->family(f);
+        for (uint32_t t : {d.table, kTableLocal})
+            if (const Fib* fib = fr.table(t); fib && e.route_slot < 0) e.route_slot = fib->counter_slot(d.route);
+    }
     e.drop = DropReason::kNone;
     e.icmp_type = e.icmp_code = 0;
     if (d.error) {
@@ -129,13 +138,23 @@ void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
     const Snapshot& s = ctx.snap;
     const uint64_t gen = s.generation;
     uint64_t* rule_hits = s.rule_row(ctx.worker);
+    uint64_t* route_hits = s.route_row(ctx.worker);
     for (uint16_t i = 0; i < burst.n; ++i) {
         PacketMeta& m = burst.meta[i];
         if (m.next != Next::kRoute) continue;
         // 1. probe the cache; 2. decide a miss and remember it (applied at once: a later packet
         // of the burst may take the same slot); 3. apply.
-        RouteCacheEntry& e = cache_[key_hash(m) & (kCacheSize - 1)];
-        if (!key_equal(e, m, gen)) {
+        RouteCacheEntry* set = &cache_[(key_hash(m) & (kSets - 1)) * kWays];
+        RouteCacheEntry* hit = nullptr;
+        for (uint32_t w = 0; w < kWays; ++w)
+            if (key_equal(set[w], m, gen)) hit = &set[w];
+        if (!hit) {
+            // Replace the way used least recently (an empty or stale way first).
+            auto age = [gen](const RouteCacheEntry& x) { return x.generation != gen ? 0 : x.used; };
+            hit = &set[0];
+            for (uint32_t w = 1; w < kWays; ++w)
+                if (age(set[w]) < age(*hit)) hit = &set[w];
+            RouteCacheEntry& e = *hit;
             bump(ctx.counters.route_cache_misses);
             e.generation = gen;
             e.src = m.src;
@@ -148,6 +167,8 @@ void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
             e.dport = m.dport;
             decide(m, ctx, e);
         }
+        const RouteCacheEntry& e = *hit;
+        hit->used = ++clock_;
         m.next = e.next;
         m.drop = e.drop;
         m.icmp_type = e.icmp_type;
@@ -158,6 +179,7 @@ void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
         m.nexthop = e.nexthop;
         m.neigh_slot = e.neigh_slot;
         if (e.rule_slot >= 0) bump(rule_hits[e.rule_slot]);
+        if (e.route_slot >= 0) bump(route_hits[e.route_slot]);
     }
 }
 

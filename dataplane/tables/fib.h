@@ -68,6 +68,15 @@ public:
     ws::Family family() const { return family_; }
     size_t prefix_count() const { return nodes_.size(); }
     size_t route_count() const { return routes_.size(); }
+    // Route hit counters: the snapshot numbers every table's routes from a base.
+    const Route* route_data() const { return routes_.data(); }
+    uint32_t counter_base() const { return counter_base_; }
+    void set_counter_base(uint32_t b) { counter_base_ = b; }
+    // The counter slot of one of this table's routes, or -1.
+    int64_t counter_slot(const Route* r) const {
+        if (r < routes_.data() || r >= routes_.data() + routes_.size()) return -1;
+        return int64_t(counter_base_) + (r - routes_.data());
+    }
     size_t memory_bytes() const;
     std::string describe() const;
 
@@ -81,6 +90,7 @@ private:
     std::vector<Node> nodes_;
     std::vector<Route> routes_;
     uint32_t id_ = 0;
+    uint32_t counter_base_ = 0;
     ws::Family family_ = ws::Family::kInet;
     uint8_t stride0_ = 8;
 };

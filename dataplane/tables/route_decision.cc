@@ -163,6 +163,13 @@ RouteDecision martian(Martian why) {
 
 }  // namespace
 
+ws::InetAddr route_source(const Interfaces& ifs, const Route& r) {
+    if (r.prefsrc.valid()) return r.prefsrc;
+    if (r.nh.empty()) return ws::InetAddr::zero(r.dst.addr.family);
+    if (r.dst.addr.is_v6()) return ifs.select_source6(r.nh[0].ifindex, r.nh[0].has_gw() ? r.nh[0].gw : r.dst.addr);
+    return nexthop_source(ifs, r, r.nh[0]);
+}
+
 uint32_t multipath_hash(const sel::FlowKey& k) {
     // A 32-bit mix of source and destination (policy 0: L3 only), reduced to 31 bits.
     uint64_t h = 0x9e3779b97f4a7c15ull;

@@ -53,6 +53,12 @@ RouteDecision route_input(const Routing& r, sel::FlowKey k);
 RouteDecision route_output6(const Routing& r, sel::FlowKey k);
 RouteDecision route_input6(const Routing& r, sel::FlowKey k);
 
+// The source address an output lookup that ends on route r (its first nexthop) gives a flow
+// without a bound source: r's `src`, else the nexthop's cached source (IPv4,
+// fib_info_update_nhc_saddr) or RFC 6724's choice on the nexthop device (IPv6). Zero when the
+// route cannot carry traffic.
+ws::InetAddr route_source(const Interfaces& ifs, const Route& r);
+
 // The multipath hash of a flow (L3: source and destination, as fib_multipath_hash_policy 0),
 // 31 bits as fib_select_multipath() compares it.
 uint32_t multipath_hash(const sel::FlowKey& k);

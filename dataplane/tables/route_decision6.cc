@@ -37,6 +37,7 @@ RouteDecision decide6(const Routing& rt, const sel::FlowKey& k, uint32_t flags, 
     d.table = res.table;
     if (!res.ok()) {
         d.error = res.error == EAGAIN ? ENETUNREACH : res.error;
+        d.route = res.route;  // the error route (blackhole, unreachable, prohibit), if one decided
         return d;
     }
     select_sibling(res, k, flags);
@@ -74,7 +75,7 @@ RouteDecision route_input6(const Routing& r, sel::FlowKey k) {
     }
     k.oif = 0;
     k.route_oif = k.iif;  // ip6_pol_route_input(): the input device takes the oif's place
-    uint32_t flags = need_strict(k.daddr) ? kLookupStrictIface : 0;
+    uint32_t flags = need_strict(k.daddr) ? uint32_t(kLookupStrictIface) : 0u;
     RouteDecision d = decide6(r, k, flags, true);
     // rt6_fill_node() asks the multicast routing cache for an input route to a group through a
     // multicast prefix and, with none there, `ip -6 route get` fails with EMSGSIZE.
