@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -166,16 +167,24 @@ void serve_one(int lfd, ctl::Daemon& d) {
     close(c);
 }
 
-// DPDK telemetry: /wildside/drops and /wildside/ports (dpdk-telemetry.py can read them).
+// DPDK telemetry: /wildside/drops (drop reasons, '-' written '_') and /wildside/ports
+// (LINK_rx_packets, LINK_tx_packets); dpdk-telemetry.py -f wildside-PID reads them.
 const std::vector<dp::WorkerCounters>* g_counters = nullptr;
 std::vector<std::pair<uint16_t, std::string>> g_port_names;
+
+// Telemetry names allow letters, digits and '_' only.
+std::string telemetry_name(std::string s) {
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return s;
+}
 
 int telemetry_drops(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_start_dict(d);
     for (size_t i = 1; i < size_t(dp::DropReason::kCount); ++i) {
         uint64_t n = 0;
         for (const auto& c : *g_counters) n += dp::read_counter(c.drops[i]);
-        rte_tel_data_add_dict_u64(d, std::string(dp::kDropReasons[i].name).c_str(), n);
+        rte_tel_data_add_dict_u64(d, telemetry_name(std::string(dp::kDropReasons[i].name)).c_str(), n);
     }
     return 0;
 }
@@ -188,8 +197,8 @@ int telemetry_ports(const char*, const char*, rte_tel_data* d) {
             rx += dp::read_counter(c.port[id].rx_packets);
             tx += dp::read_counter(c.port[id].tx_packets);
         }
-        rte_tel_data_add_dict_u64(d, (name + ".rx_packets").c_str(), rx);
-        rte_tel_data_add_dict_u64(d, (name + ".tx_packets").c_str(), tx);
+        rte_tel_data_add_dict_u64(d, telemetry_name(name + "_rx_packets").c_str(), rx);
+        rte_tel_data_add_dict_u64(d, telemetry_name(name + "_tx_packets").c_str(), tx);
     }
     return 0;
 }

@@ -4,12 +4,6 @@
 
 namespace dp {
 
-void write_macs(rte_mbuf* m, const MacAddr& dst, const MacAddr& src) noexcept {
-    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    std::memcpy(eth, dst.data(), 6);
-    std::memcpy(eth + 6, src.data(), 6);
-}
-
 void NeighbourStage::process_one(rte_mbuf* m, PacketMeta& meta, const StageContext& ctx) noexcept {
     const Snapshot& s = ctx.snap;
     if (meta.next == Next::kLocal) {
@@ -45,9 +39,20 @@ void NeighbourStage::process_one(rte_mbuf* m, PacketMeta& meta, const StageConte
 }
 
 void NeighbourStage::run(Burst& burst, const StageContext& ctx) noexcept {
+    const Snapshot& s = ctx.snap;
     for (uint16_t i = 0; i < burst.n; ++i) {
-        Next n = burst.meta[i].next;
-        if (n == Next::kForward || n == Next::kLocal) process_one(burst.pkt[i], burst.meta[i], ctx);
+        PacketMeta& m = burst.meta[i];
+        if (m.next == Next::kForward) {
+            // The common case inline: an up port and a resolved neighbour.
+            MacAddr mac;
+            const IfaceView* out = m.out_ifindex < s.ifaces.size() ? &s.ifaces[m.out_ifindex] : nullptr;
+            if (out && out->up && !out->host && m.neigh_slot && ctx.neigh.resolved(m.neigh_slot, mac)) {
+                write_macs(burst.pkt[i], mac, out->mac);
+                m.next = Next::kTx;
+                continue;
+            }
+        }
+        if (m.next == Next::kForward || m.next == Next::kLocal) process_one(burst.pkt[i], m, ctx);
     }
 }
 

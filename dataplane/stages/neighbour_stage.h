@@ -7,6 +7,7 @@
 // Drops:   link-down (egress link down), no-host-interface (local delivery without one),
 //          neigh-failed (the neighbour is FAILED: the worker sends ICMP host unreachable).
 // Cost:    one 64-bit load per packet through the slot the route cache keeps.
+#include <cstring>
 #include <string_view>
 
 #include "dataplane/burst.h"
@@ -23,6 +24,10 @@ public:
 };
 
 // Writes the Ethernet addresses of a frame.
-void write_macs(rte_mbuf* m, const MacAddr& dst, const MacAddr& src) noexcept;
+inline void write_macs(rte_mbuf* m, const MacAddr& dst, const MacAddr& src) noexcept {
+    uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memcpy(eth, dst.data(), 6);
+    std::memcpy(eth + 6, src.data(), 6);
+}
 
 }  // namespace dp

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <rte_prefetch.h>
+
 #include "dataplane/tables/route_decision.h"
 
 namespace dp {
@@ -137,49 +139,64 @@ void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCache
 void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
     const Snapshot& s = ctx.snap;
     const uint64_t gen = s.generation;
+    if (gen != generation_) {
+        std::fill(tags_.begin(), tags_.end(), SetTags{});
+        generation_ = gen;
+    }
     uint64_t* rule_hits = s.rule_row(ctx.worker);
     uint64_t* route_hits = s.route_row(ctx.worker);
+    uint32_t hash[kBurstMax];
+    int32_t way[kBurstMax];
+    // 1. gather keys: hash them, prefetch the sets' tags
+    for (uint16_t i = 0; i < burst.n; ++i) {
+        if (burst.meta[i].next != Next::kRoute) continue;
+        hash[i] = key_hash(burst.meta[i]) | 0x80000000u;  // tag 0 means empty; the set takes the low bits
+        rte_prefetch0(&tags_[hash[i] & (kSets - 1)]);
+    }
+    // 2. probe the tags, prefetch the matching entry
+    for (uint16_t i = 0; i < burst.n; ++i) {
+        way[i] = -1;
+        if (burst.meta[i].next != Next::kRoute) continue;
+        const uint32_t set = hash[i] & (kSets - 1);
+        for (uint32_t w = 0; w < kWays; ++w)
+            if (tags_[set].tag[w] == hash[i]) way[i] = int32_t(w);
+        if (way[i] >= 0) rte_prefetch0(&cache_[set * kWays + uint32_t(way[i])]);
+    }
+    // 3. compare, decide a miss (applied at once: a later packet may take the same way), apply
     for (uint16_t i = 0; i < burst.n; ++i) {
         PacketMeta& m = burst.meta[i];
         if (m.next != Next::kRoute) continue;
-        // 1. probe the cache; 2. decide a miss and remember it (applied at once: a later packet
-        // of the burst may take the same slot); 3. apply.
-        RouteCacheEntry* set = &cache_[(key_hash(m) & (kSets - 1)) * kWays];
-        RouteCacheEntry* hit = nullptr;
-        for (uint32_t w = 0; w < kWays; ++w)
-            if (key_equal(set[w], m, gen)) hit = &set[w];
-        if (!hit) {
-            // Replace the way used least recently (an empty or stale way first).
-            auto age = [gen](const RouteCacheEntry& x) { return x.generation != gen ? 0 : x.used; };
-            hit = &set[0];
-            for (uint32_t w = 1; w < kWays; ++w)
-                if (age(set[w]) < age(*hit)) hit = &set[w];
-            RouteCacheEntry& e = *hit;
+        const uint32_t set = hash[i] & (kSets - 1);
+        RouteCacheEntry* e = way[i] >= 0 ? &cache_[set * kWays + uint32_t(way[i])] : nullptr;
+        if (!e || tags_[set].tag[way[i]] != hash[i] || !key_equal(*e, m, gen)) {
+            uint32_t w = 0;
+            while (w < kWays && tags_[set].tag[w] != hash[i]) ++w;  // a same-hash stale key: reuse its way
+            if (w == kWays) w = victim_[set]++ % kWays;
+            tags_[set].tag[w] = hash[i];
+            e = &cache_[set * kWays + w];
             bump(ctx.counters.route_cache_misses);
-            e.generation = gen;
-            e.src = m.src;
-            e.dst = m.dst;
-            e.iif = m.iif;
-            e.mark = m.fwmark;
-            e.tos = m.tos;
-            e.proto = m.proto;
-            e.sport = m.sport;
-            e.dport = m.dport;
-            decide(m, ctx, e);
+            e->generation = gen;
+            e->src = m.src;
+            e->dst = m.dst;
+            e->iif = m.iif;
+            e->mark = m.fwmark;
+            e->tos = m.tos;
+            e->proto = m.proto;
+            e->sport = m.sport;
+            e->dport = m.dport;
+            decide(m, ctx, *e);
         }
-        const RouteCacheEntry& e = *hit;
-        hit->used = ++clock_;
-        m.next = e.next;
-        m.drop = e.drop;
-        m.icmp_type = e.icmp_type;
-        m.icmp_code = e.icmp_code;
-        m.out_port = e.out_port;
-        m.out_ifindex = e.out_ifindex;
-        m.mtu = e.mtu;
-        m.nexthop = e.nexthop;
-        m.neigh_slot = e.neigh_slot;
-        if (e.rule_slot >= 0) bump(rule_hits[e.rule_slot]);
-        if (e.route_slot >= 0) bump(route_hits[e.route_slot]);
+        m.next = e->next;
+        m.drop = e->drop;
+        m.icmp_type = e->icmp_type;
+        m.icmp_code = e->icmp_code;
+        m.out_port = e->out_port;
+        m.out_ifindex = e->out_ifindex;
+        m.mtu = e->mtu;
+        m.nexthop = e->nexthop;
+        m.neigh_slot = e->neigh_slot;
+        if (e->rule_slot >= 0) bump(rule_hits[e->rule_slot]);
+        if (e->route_slot >= 0) bump(route_hits[e->route_slot]);
     }
 }
 

@@ -23,9 +23,9 @@
 
 namespace dp {
 
-struct RouteCacheEntry {
-    uint64_t generation = 0;  // 0: empty
-    uint64_t used = 0;        // the worker's packet count at the last hit (replacement)
+// One cached decision; the key fits the first cache line.
+struct alignas(64) RouteCacheEntry {
+    uint64_t generation = 0;  // the snapshot the decision belongs to
     // key
     ws::InetAddr src, dst;
     uint32_t iif = 0, mark = 0;
@@ -53,16 +53,25 @@ public:
     static constexpr uint32_t kSets = 2048;  // power of two
     static constexpr uint32_t kWays = 4;
 
-    RouteStage() : cache_(kSets * kWays) {}
+    RouteStage() : cache_(kSets * kWays), tags_(kSets), victim_(kSets, 0) {}
     void run(Burst& burst, const StageContext& ctx) noexcept;
 
     // The decision for one packet without the cache (tests, the ICMP error path).
     static void decide(const PacketMeta& m, const StageContext& ctx, RouteCacheEntry& e) noexcept;
 
 private:
+    // A set's tags (the key hash, 0 when empty) share a cache line with three other sets', so a
+    // probe reads one line of tags and then the one entry whose tag matches. The tags are
+    // cleared when a new snapshot is seen: no entry outlives its snapshot.
+    struct SetTags {
+        uint32_t tag[kWays];
+    };
     std::vector<RouteCacheEntry> cache_;
-    uint64_t clock_ = 0;
+    std::vector<SetTags> tags_;
+    std::vector<uint8_t> victim_;  // round-robin replacement per set
+    uint64_t generation_ = 0;
 };
+
 
 // The flow key of a packet as the routing lookup sees it.
 sel::FlowKey flow_key(const PacketMeta& m);
