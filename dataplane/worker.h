@@ -24,6 +24,8 @@
 
 namespace dp {
 
+struct StageClock;
+
 // Where the current snapshot is published (control/publish.h writes it).
 struct SnapshotSlot {
     std::atomic<const Snapshot*> current{nullptr};
@@ -68,6 +70,7 @@ private:
         uint64_t since;
     };
 
+    void run_pipeline(Burst& b, const StageContext& ctx, StageClock& clock);
     void tx_enqueue(uint16_t port, rte_mbuf* m, const StageContext& ctx);
     void flush_port(uint16_t port, const StageContext& ctx);
     void handle_arp(rte_mbuf* m, PacketMeta& meta, const StageContext& ctx);
