@@ -57,9 +57,11 @@ lab: build
 	bash tests/lab/forward_lab.sh $(BUILD)
 
 fuzz: build-fuzz
-	mkdir -p $(BUILD_FUZZ)/corpus
+	mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/packet_corpus
 	$(BUILD_FUZZ)/tests/command_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  -dict=tests/fuzz/command.dict $(BUILD_FUZZ)/corpus tests/fuzz/corpus
+	$(BUILD_FUZZ)/tests/packet_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/packet_corpus tests/fuzz/packet_corpus
 
 # make stops at the first failing suite, so reaching the summary means every one passed.
 test: unit asan oracle pcap lab fuzz

@@ -36,7 +36,7 @@ struct PacketMeta {
     uint32_t iif = 0;          // ingress ifindex (kLoopbackIfindex for the host interface)
     uint16_t l3_offset = 0;    // bytes from the frame start to the IP header
     uint16_t l3_len = 0;       // the IP packet's length (total length / 40 + payload length)
-    uint16_t sport = 0, dport = 0;  // L4 ports (ICMP: type/code in sport), 0 when none
+    uint16_t sport = 0, dport = 0;  // TCP/UDP/SCTP ports, 0 for other protocols
     uint32_t fwmark = 0;
     uint8_t tos = 0;           // TOS / traffic class byte
     uint8_t proto = 0;         // IP protocol / IPv6 next header
@@ -49,7 +49,8 @@ struct PacketMeta {
     uint32_t out_ifindex = 0;
     uint32_t mtu = 0;
     ws::InetAddr nexthop;      // gateway, or the destination itself when on-link
-    uint32_t neigh_slot = 0;   // hint into the neighbour table (0: look it up)
+    uint32_t neigh_slot = 0;   // the next hop's neighbour table slot (0: none)
+    bool neigh_probe = false;  // the neighbour is STALE: probe it while using it
     uint8_t icmp_type = 0, icmp_code = 0;
     uint32_t icmp_info = 0;    // next-hop MTU for fragmentation needed / packet too big
     Next next = Next::kRoute;

@@ -33,6 +33,7 @@ struct alignas(64) WorkerCounters {
     uint64_t route_cache_misses = 0;
     uint64_t icmp_sent = 0;
     uint64_t arp_sent = 0;
+    unsigned lcore = 0;         // set once before the worker starts
 };
 
 }  // namespace dp

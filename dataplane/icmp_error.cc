@@ -22,8 +22,17 @@ inline void put_cksum(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 bool is_icmp_error_type(const rte_mbuf* m, const PacketMeta& meta) {
     const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
     if (meta.dst.is_v6()) {
-        if (meta.proto != IPPROTO_ICMPV6 || meta.l3_len < 41) return false;
-        return ip[40] < 128;  // RFC 4443 2.1: types 0-127 are errors
+        // Skip the extension headers Linux skips (ipv6_skip_exthdr) to find an ICMPv6 header.
+        uint8_t nh = ip[6];
+        uint32_t off = 40;
+        for (int hops = 0; (nh == 0 || nh == 43 || nh == 60) && hops < 8; ++hops) {
+            if (off + 2 > meta.l3_len) return false;
+            const uint8_t next = ip[off];
+            off += (uint32_t(ip[off + 1]) + 1) * 8;
+            nh = next;
+        }
+        if (nh != IPPROTO_ICMPV6 || off >= meta.l3_len) return false;
+        return ip[off] < 128;  // RFC 4443 2.1: types 0-127 are errors
     }
     if (meta.proto != IPPROTO_ICMP) return false;
     const uint32_t hlen = (ip[0] & 0x0f) * 4u;

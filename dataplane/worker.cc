@@ -46,6 +46,7 @@ Worker::Worker(WorkerConfig cfg, SnapshotSlot& slot, NeighbourTable& neigh, Work
     : cfg_(std::move(cfg)), slot_(slot), neigh_(neigh), counters_(counters), stop_(stop), last_rx_tsc_(last_rx_tsc),
       tx_(kMaxPorts) {
     pending_.reserve(kPendingMax);
+    route_.set_cache_enabled(cfg_.route_cache);
 }
 
 void Worker::loop() {
@@ -134,7 +135,10 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
     for (uint16_t i = 0; i < b.n; ++i) {
         PacketMeta& m = b.meta[i];
         switch (m.next) {
-            case Next::kTx: tx_enqueue(m.out_port, b.pkt[i], ctx); break;
+            case Next::kTx:
+                if (m.neigh_probe && neigh_.should_probe(m.neigh_slot, ctx.now_tsc, ctx.tsc_hz)) probe(m, ctx);
+                tx_enqueue(m.out_port, b.pkt[i], ctx);
+                break;
             case Next::kPending: hold_for_neighbour(b.pkt[i], m, ctx); break;
             case Next::kDrop:
                 if (m.drop != DropReason::kNone) bump(c.drops[size_t(m.drop)]);
@@ -303,7 +307,7 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
     }
     bump(counters_.icmp_sent);
     meta.from_host = true;  // locally generated from here on
-    if (d.cache_flags & kRtcfLocal) {
+    if (is_local(d)) {
         meta.next = Next::kLocal;
         return;
     }

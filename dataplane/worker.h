@@ -43,6 +43,7 @@ struct WorkerConfig {
     std::vector<TxQueue> tx;                         // by port id
     rte_mempool* pool = nullptr;
     unsigned idle_backoff_us = 0;
+    bool route_cache = true;   // false: every packet takes the whole decision (benchmarks)
 };
 
 class Worker {

@@ -3,7 +3,7 @@
 # workload of perf/gen_routes.py and writes the results under perf/out/ (git-ignored). Builds
 # nothing: BUILD must hold a build configured with -Dbench=true (the default).
 #
-#   bash perf/run_all.sh [BUILD]         BUILD defaults to build; about 2-3 minutes on 2 cores
+#   bash perf/run_all.sh [BUILD]         BUILD defaults to build; about 5 minutes on 2 cores
 #   env: ROUTES (1000000), SEED (1), OUT (perf/out)
 #
 # perf/out/: work/ (the generated workload), NAME.json (Google Benchmark JSON) and NAME.txt
@@ -49,5 +49,15 @@ else
     echo "== perf/load_bench.sh skipped: it needs root (network namespaces)"
 fi
 
+# The whole pipeline on the standard one-core rig, side by side with dpdk-testpmd io.
+rm -f "$OUT/pipeline_bench-w1.json" "$OUT/pipeline_bench-w1.md"
+if [ -x "$BUILD/wildside" ] && command -v dpdk-testpmd >/dev/null; then
+    echo "== perf/pipeline/pipeline_bench.sh $BUILD"
+    bash perf/pipeline/pipeline_bench.sh "$BUILD" --routes "$ROUTES" --seed "$SEED" 2>&1 | tee "$OUT/pipeline_bench.log"
+else
+    echo "== perf/pipeline/pipeline_bench.sh skipped: needs $BUILD/wildside and dpdk-testpmd (apt-get install dpdk-dev)"
+fi
+
 $PY perf/summarize.py "$OUT" | tee "$OUT/summary.md"
+[ -f "$OUT/pipeline_bench-w1.md" ] && tee -a "$OUT/summary.md" <"$OUT/pipeline_bench-w1.md"
 echo "== run_all.sh: $((SECONDS - start)) s; results in $OUT/"

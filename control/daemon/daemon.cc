@@ -325,6 +325,7 @@ std::string Daemon::show_counters(bool json) const {
             const auto& c = counters_[w];
             ws::JsonObject o;
             o.num("id", w);
+            o.num("lcore", c.lcore);
             o.num("rx_packets", dp::read_counter(c.rx_packets));
             o.num("busy_cycles", dp::read_counter(c.busy_cycles));
             o.num("idle_polls", dp::read_counter(c.idle_polls));

@@ -1,7 +1,10 @@
 // wildside — the dataplane daemon.
 //
 //   wildside [EAL options --] -c FILE [-s SOCKET] [--exit-when-idle MS] [--idle-backoff US]
-//            [--workers N] [--rt-tables PATH]
+//            [--workers N] [--rt-tables PATH] [--mbufs N] [--no-route-cache]
+//
+// --no-route-cache makes every packet take the whole routing decision (rule walk, table
+// lookups): the cost the per-worker route cache hides, for benchmarks.
 //
 // Without EAL options it runs where there are no hugepages and no NICs (--no-huge --no-pci, a
 // private file prefix, lcores floating over the allowed CPUs), so instances run side by side.
@@ -46,13 +49,15 @@ struct Options {
     long exit_when_idle_ms = -1;
     unsigned idle_backoff_us = 0;
     unsigned workers = 0;  // 0: one per worker lcore (default EAL: 1)
+    unsigned mbufs = 0;    // 0: enough for every queue plus preloaded pcap files
+    bool route_cache = true;
     std::vector<std::string> eal;
 };
 
 int usage() {
     std::fprintf(stderr,
                  "usage: wildside [EAL options --] -c FILE [-s SOCKET] [--exit-when-idle MS] [--idle-backoff US]\n"
-                 "                [--workers N] [--rt-tables PATH]\n");
+                 "                [--workers N] [--rt-tables PATH] [--mbufs N] [--no-route-cache]\n");
     return 1;
 }
 
@@ -93,6 +98,11 @@ bool parse_options(int argc, char** argv, Options& o) {
                 std::fprintf(stderr, "wildside: --workers must be 1..%u\n", dp::kMaxWorkers);
                 return false;
             }
+        } else if (a == "--mbufs") {
+            if (!(v = value("--mbufs"))) return false;
+            o.mbufs = unsigned(std::strtoul(v, nullptr, 10));
+        } else if (a == "--no-route-cache") {
+            o.route_cache = false;
         } else if (a == "--rt-tables") {
             if (!(v = value("--rt-tables"))) return false;
             o.rt_tables = v;
@@ -243,7 +253,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     const unsigned nports = unsigned(specs->size());
-    const unsigned nbufs = std::max(8191u, nports * workers * 2048u + workers * 1024u + 4096u);
+    // Every rx and tx descriptor of every queue, the workers' caches and queues, and room for
+    // net_pcap's infinite_rx, which preloads a whole file into the pool (16,384 packets here).
+    const unsigned nbufs = o.mbufs ? o.mbufs : std::max(32767u, nports * workers * 2048u + workers * 1024u + 16384u);
     rte_mempool* pool = rte_pktmbuf_pool_create("ws_mbufs", nbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
     if (!pool) {
         std::fprintf(stderr, "wildside: cannot create the mbuf pool (%u buffers): %s\n", nbufs, rte_strerror(rte_errno));
@@ -293,10 +305,12 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<dp::Worker>> ws;
     std::vector<WorkerArg> args(workers);
     auto cfgs = (*ports)->worker_configs(workers, pool, o.idle_backoff_us);
+    for (auto& c : cfgs) c.route_cache = o.route_cache;
     unsigned w = 0;
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) {
         if (w == workers) break;
+        counters[w].lcore = lcore;
         ws.push_back(std::make_unique<dp::Worker>(cfgs[w], slot, *neigh, counters[w], stop, last_rx[w]));
         args[w].worker = ws.back().get();
         rte_eal_remote_launch(worker_main, &args[w], lcore);
@@ -305,7 +319,12 @@ int main(int argc, char** argv) {
 
     const uint64_t hz = rte_get_tsc_hz();
     const uint64_t started = rte_rdtsc();
+    uint64_t next_age = started + hz;
     while (!g_signal.load()) {
+        if (rte_rdtsc() >= next_age) {  // neighbour reachability, once a second
+            neigh->age(rte_rdtsc(), hz);
+            next_age = rte_rdtsc() + hz;
+        }
         if (lfd >= 0) {
             pollfd p{lfd, POLLIN, 0};
             if (poll(&p, 1, 20) > 0) serve_one(lfd, *daemon);

@@ -6,7 +6,8 @@
 //
 // Needs:   next == kForward, meta.{ttl,l3_len,df,mtu,l2_unicast,from_host}.
 // Sets:    next = kForward (TTL decremented) | kIcmpError (type 11/3, IPv6 3/2) | kDrop.
-// Drops:   ttl-exceeded, frag-needed, not-forwardable (a link-layer broadcast frame).
+// Drops:   ttl-exceeded, frag-needed, not-forwardable (a link-layer broadcast frame),
+//          martian-source and beyond-scope (IPv6 sources ip6_forward() refuses).
 // Packets from the host interface are the gateway's own: no TTL decrement, no MTU check here.
 // Cost:    a few cycles per packet (perf/RESULTS.md, stage "forward").
 #include <string_view>
@@ -20,6 +21,25 @@ class ForwardStage {
 public:
     static constexpr std::string_view kName = "forward";
 
+    // ip6_forward(): an unspecified, multicast or loopback source is never forwarded; a
+    // link-local one must not leave its link (ICMPv6 destination unreachable, beyond scope).
+    static bool scoped_source_ok(PacketMeta& meta) noexcept {
+        const ws::InetAddr& s = meta.src;
+        if (s.is_zero() || s.is_multicast() || s.is_loopback()) {
+            meta.next = Next::kDrop;
+            meta.drop = DropReason::kMartianSource;
+            return false;
+        }
+        if (s.is_link_local6()) {
+            meta.next = Next::kIcmpError;
+            meta.drop = DropReason::kBeyondScope;
+            meta.icmp_type = 1;
+            meta.icmp_code = 2;
+            return false;
+        }
+        return true;
+    }
+
     static void process_one(rte_mbuf* m, PacketMeta& meta) noexcept {
         if (meta.from_host) return;
         const bool v6 = meta.dst.is_v6();
@@ -28,6 +48,7 @@ public:
             meta.drop = DropReason::kNotForwardable;
             return;
         }
+        if (v6 && !scoped_source_ok(meta)) return;
         if (meta.ttl <= 1) {
             meta.next = Next::kIcmpError;
             meta.drop = DropReason::kTtlExceeded;
@@ -53,9 +74,11 @@ public:
             return;
         }
         ip[8] = uint8_t(meta.ttl - 1);
-        // RFC 1624 eqn. 4 for the TTL byte of the TTL/protocol word: HC' = HC + 0x0100, folded.
+        // RFC 1624 eqn. 3 for the TTL byte of the TTL/protocol word, as Linux's
+        // ip_decrease_ttl(): HC' = HC + 0x0100 with the end-around carry, which also turns a
+        // result of 0xffff into 0x0000 as a full recompute gives it.
         uint32_t sum = (uint32_t(ip[10]) << 8 | ip[11]) + 0x0100u;
-        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum + (sum >= 0xffff)) & 0xffff;
         ip[10] = uint8_t(sum >> 8);
         ip[11] = uint8_t(sum);
     }

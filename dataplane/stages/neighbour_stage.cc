@@ -30,9 +30,11 @@ void NeighbourStage::process_one(rte_mbuf* m, PacketMeta& meta, const StageConte
         return;
     }
     MacAddr mac;
-    if (meta.neigh_slot && ctx.neigh.resolved(meta.neigh_slot, mac)) {
+    const NeighState st = meta.neigh_slot ? ctx.neigh.lookup(meta.neigh_slot, mac) : NeighState::kNone;
+    if (NeighbourTable::usable(st)) {
         write_macs(m, mac, out->mac);
         meta.next = Next::kTx;
+        meta.neigh_probe = st == NeighState::kStale;
         return;
     }
     meta.next = Next::kPending;
@@ -46,10 +48,14 @@ void NeighbourStage::run(Burst& burst, const StageContext& ctx) noexcept {
             // The common case inline: an up port and a resolved neighbour.
             MacAddr mac;
             const IfaceView* out = m.out_ifindex < s.ifaces.size() ? &s.ifaces[m.out_ifindex] : nullptr;
-            if (out && out->up && !out->host && m.neigh_slot && ctx.neigh.resolved(m.neigh_slot, mac)) {
-                write_macs(burst.pkt[i], mac, out->mac);
-                m.next = Next::kTx;
-                continue;
+            if (out && out->up && !out->host && m.neigh_slot) {
+                const NeighState st = ctx.neigh.lookup(m.neigh_slot, mac);
+                if (NeighbourTable::usable(st)) {
+                    write_macs(burst.pkt[i], mac, out->mac);
+                    m.next = Next::kTx;
+                    m.neigh_probe = st == NeighState::kStale;
+                    continue;
+                }
             }
         }
         if (m.next == Next::kForward || m.next == Next::kLocal) process_one(burst.pkt[i], m, ctx);

@@ -3,7 +3,8 @@
 // as source, the neighbour's MAC (or the host kernel's, for local delivery) as destination.
 //
 // Needs:   next == kForward (out_port, out_ifindex, neigh_slot) or kLocal.
-// Sets:    next = kTx (out_port set) | kPending (the worker queues it and probes) | kDrop.
+// Sets:    next = kTx (out_port set; neigh_probe when the neighbour is STALE: the worker
+//          probes it) | kPending (the worker queues it and probes) | kDrop.
 // Drops:   link-down (egress link down), no-host-interface (local delivery without one),
 //          neigh-failed (the neighbour is FAILED: the worker sends ICMP host unreachable).
 // Cost:    one 64-bit load per packet through the slot the route cache keeps.

@@ -111,6 +111,7 @@ void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t i
     meta.l2_unicast = true;
     meta.df = false;
     meta.icmp_info = 0;
+    meta.neigh_probe = false;
     meta.drop = DropReason::kNone;
     const uint32_t len = rte_pktmbuf_data_len(m);
     DropReason r = DropReason::kNone;

@@ -74,6 +74,12 @@ int32_t rule_slot(const Snapshot& s, const RouteDecision& d, ws::Family f) {
 
 }  // namespace
 
+bool is_local(const RouteDecision& d) {
+    // IPv4 flags local delivery (RTCF_LOCAL); IPv6 delivers local and the kernel's anycast
+    // routes through lo.
+    return (d.cache_flags & kRtcfLocal) || d.type == RouteType::kLocal || d.dev == sel::kLoopbackIfindex;
+}
+
 sel::FlowKey flow_key(const PacketMeta& m) {
     sel::FlowKey k;
     k.daddr = m.dst;
@@ -90,6 +96,11 @@ sel::FlowKey flow_key(const PacketMeta& m) {
 void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCacheEntry& e) noexcept {
     const Snapshot& s = ctx.snap;
     const bool v6 = m.dst.is_v6();
+    e.out_port = kNoPort;
+    e.out_ifindex = 0;
+    e.mtu = 0;
+    e.nexthop = ws::InetAddr{};
+    e.neigh_slot = 0;
     if (m.dst.is_multicast() || (m.from_host && m.dst.is_lbcast())) {
         // No multicast routing; what the gateway's kernel multicasts (router solicitations,
         // MLD, mDNS) stays on its TAP link, and link-local groups are not joined.
@@ -118,7 +129,7 @@ void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCache
         if (m.from_host && e.next == Next::kIcmpError) e.next = Next::kDrop;  // the socket gets the error
         return;
     }
-    if (d.cache_flags & kRtcfLocal) {
+    if (is_local(d)) {
         e.next = Next::kLocal;
         return;
     }
@@ -168,9 +179,19 @@ void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
         if (m.next != Next::kRoute) continue;
         const uint32_t set = hash[i] & (kSets - 1);
         RouteCacheEntry* e = way[i] >= 0 ? &cache_[set * kWays + uint32_t(way[i])] : nullptr;
-        if (!e || tags_[set].tag[way[i]] != hash[i] || !key_equal(*e, m, gen)) {
+        if (!cache_enabled_) {
+            e = &cache_[set * kWays];
+            decide(m, ctx, *e);
+        } else if (!e || tags_[set].tag[way[i]] != hash[i] || !key_equal(*e, m, gen)) {
+            // An earlier packet of this burst may have just filled the flow's way.
             uint32_t w = 0;
-            while (w < kWays && tags_[set].tag[w] != hash[i]) ++w;  // a same-hash stale key: reuse its way
+            while (w < kWays && !(tags_[set].tag[w] == hash[i] && key_equal(cache_[set * kWays + w], m, gen))) ++w;
+            if (w < kWays) {
+                e = &cache_[set * kWays + w];
+                goto apply;
+            }
+            w = 0;
+            while (w < kWays && tags_[set].tag[w] != hash[i]) ++w;  // a same-hash other key: reuse its way
             if (w == kWays) w = victim_[set]++ % kWays;
             tags_[set].tag[w] = hash[i];
             e = &cache_[set * kWays + w];
@@ -186,6 +207,7 @@ void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {
             e->dport = m.dport;
             decide(m, ctx, *e);
         }
+    apply:
         m.next = e->next;
         m.drop = e->drop;
         m.icmp_type = e->icmp_type;

@@ -11,6 +11,7 @@ const char* neigh_state_name(NeighState s) {
         case NeighState::kReachable: return "REACHABLE";
         case NeighState::kPermanent: return "PERMANENT";
         case NeighState::kFailed: return "FAILED";
+        case NeighState::kStale: return "STALE";
     }
     return "NONE";
 }
@@ -98,7 +99,7 @@ bool NeighbourTable::should_probe(uint32_t slot, uint64_t now, uint64_t hz) {
     const auto st = NeighState(w >> 56);
     if (st == NeighState::kPermanent) return false;
     const uint32_t probes = e.probes.fetch_add(1, std::memory_order_relaxed);
-    if (probes >= kMaxProbes && st != NeighState::kReachable) {
+    if (probes >= kMaxProbes && st != NeighState::kReachable) {  // INCOMPLETE, STALE
         // Every probe went unanswered: FAILED, and the next use starts probing afresh.
         e.word.store(pack(NeighState::kFailed, {}), std::memory_order_release);
         e.probes.store(0, std::memory_order_relaxed);
@@ -108,10 +109,16 @@ bool NeighbourTable::should_probe(uint32_t slot, uint64_t now, uint64_t hz) {
     return true;
 }
 
-bool NeighbourTable::needs_refresh(uint32_t slot, uint64_t now, uint64_t hz) const {
-    const Slot& e = slots_[slot];
-    if (NeighState(e.word.load(std::memory_order_relaxed) >> 56) != NeighState::kReachable) return false;
-    return now - e.updated.load(std::memory_order_relaxed) > kReachableSeconds * hz;
+void NeighbourTable::age(uint64_t now, uint64_t hz) {
+    for (uint32_t s = 1; s < kCapacity; ++s) {
+        Slot& e = slots_[s];
+        if (!e.used.load(std::memory_order_acquire)) continue;
+        uint64_t w = e.word.load(std::memory_order_acquire);
+        if (NeighState(w >> 56) != NeighState::kReachable) continue;
+        if (now - e.updated.load(std::memory_order_relaxed) <= kReachableSeconds * hz) continue;
+        const uint64_t stale = (w & ((uint64_t(1) << 56) - 1)) | (uint64_t(NeighState::kStale) << 56);
+        e.word.compare_exchange_strong(w, stale, std::memory_order_acq_rel);  // a reply may have won
+    }
 }
 
 std::vector<NeighbourTable::Row> NeighbourTable::rows() const {

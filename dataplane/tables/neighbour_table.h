@@ -5,9 +5,11 @@
 // Needs:   nothing from DPDK; time is passed in as TSC ticks and their rate.
 // Config:  ip neigh add 10.0.2.2 lladdr 02:00:00:00:02:02 dev eth1   (PERMANENT)
 // States:  INCOMPLETE (probing) -> REACHABLE on a reply -> FAILED after kMaxProbes unanswered
-//          probes one second apart (Linux's ucast_solicit + mcast_solicit = 3). A learned entry is
-//          trusted for kReachableSeconds, after which the next use probes again while it is
-//          still used (STALE/DELAY simplified). PERMANENT entries are never overwritten by packets.
+//          probes one second apart (Linux's ucast_solicit + mcast_solicit = 3). age(), run once
+//          a second by the control thread, turns a REACHABLE entry older than kReachableSeconds
+//          STALE: still used, but each use asks for a probe (one a second) until a reply makes
+//          it REACHABLE again or kMaxProbes unanswered probes make it FAILED (Linux's
+//          STALE/DELAY/PROBE, simplified). PERMANENT entries are never changed by packets.
 // Shape:   open addressing over a fixed array (kCapacity slots). An entry's key is written
 //          once, then published by a release store; the MAC and state live in one 64-bit word,
 //          so a reader sees a consistent pair without locks. Entries are never moved or removed
@@ -26,7 +28,7 @@ namespace dp {
 
 using MacAddr = std::array<uint8_t, 6>;
 
-enum class NeighState : uint8_t { kNone = 0, kIncomplete = 1, kReachable = 2, kPermanent = 3, kFailed = 4 };
+enum class NeighState : uint8_t { kNone = 0, kIncomplete = 1, kReachable = 2, kPermanent = 3, kFailed = 4, kStale = 5 };
 const char* neigh_state_name(NeighState s);
 
 class NeighbourTable {
@@ -44,13 +46,17 @@ public:
     // The slot, created INCOMPLETE when absent; 0 when the table is full.
     uint32_t find_or_create(uint32_t ifindex, const ws::InetAddr& a, uint64_t now);
 
-    // The MAC when the entry is usable (REACHABLE or PERMANENT).
-    bool resolved(uint32_t slot, MacAddr& mac) const {
+    // The state, and the MAC when the entry is usable (REACHABLE, PERMANENT or STALE).
+    NeighState lookup(uint32_t slot, MacAddr& mac) const {
         const uint64_t w = slots_[slot].word.load(std::memory_order_acquire);
         const auto st = NeighState(w >> 56);
-        if (st != NeighState::kReachable && st != NeighState::kPermanent) return false;
-        for (int i = 0; i < 6; ++i) mac[i] = uint8_t(w >> (8 * (5 - i)));
-        return true;
+        if (st == NeighState::kReachable || st == NeighState::kPermanent || st == NeighState::kStale)
+            for (int i = 0; i < 6; ++i) mac[i] = uint8_t(w >> (8 * (5 - i)));
+        return st;
+    }
+    bool resolved(uint32_t slot, MacAddr& mac) const { return usable(lookup(slot, mac)); }
+    static bool usable(NeighState st) {
+        return st == NeighState::kReachable || st == NeighState::kPermanent || st == NeighState::kStale;
     }
     NeighState state(uint32_t slot) const { return NeighState(slots_[slot].word.load(std::memory_order_acquire) >> 56); }
 
@@ -64,8 +70,8 @@ public:
     // Whether the caller should send a probe now (at most one per second per entry), counting it;
     // marks the entry FAILED once kMaxProbes went unanswered for a second.
     bool should_probe(uint32_t slot, uint64_t now, uint64_t hz);
-    // A resolved entry older than kReachableSeconds: re-probe it while keeping it usable.
-    bool needs_refresh(uint32_t slot, uint64_t now, uint64_t hz) const;
+    // REACHABLE entries not confirmed for kReachableSeconds become STALE (control thread).
+    void age(uint64_t now, uint64_t hz);
 
     struct Row {
         uint32_t ifindex;

@@ -1,0 +1,181 @@
+// packet_fuzz — libFuzzer target for the dataplane's packet handling (STYLE 39).
+//
+// The input is one Ethernet frame, copied into a fake mbuf (tests/dataplane/packet_builder.h)
+// with the standard headroom, so prepends work as on a real mbuf. It goes through what the
+// worker does with a packet, without EAL or ports:
+//   parse_packet -> ARP: read_arp, arp_reply_in_place for a request
+//                -> ND: read_nd, nd_advert_in_place for a solicitation
+//                -> IP: RouteStage::run (the cache) checked against RouteStage::decide, then
+//                   ForwardStage::process_one, NeighbourStage::process_one, and for ICMP errors
+//                   icmp_error_allowed / make_icmp_error.
+// The snapshot is fixed (kConfig below, built once). The ingress is chosen by the low two bits
+// of the frame's last source-MAC byte: 0 and 1 eth0, 2 eth1, 3 the host interface.
+// Besides "no crash, no sanitizer report", cheap invariants abort: the route cache answers like
+// decide(), a forwarded IPv4 header still verifies, an ICMP error fits 576/1280 bytes and its
+// checksums verify.
+//
+// Build: meson setup BUILD -Dfuzz=true (clang), then
+//        BUILD/tests/packet_fuzz -max_total_time=60 CORPUS_DIR tests/fuzz/packet_corpus
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "dataplane/arp_nd.h"
+#include "dataplane/icmp_error.h"
+#include "dataplane/stages/forward_stage.h"
+#include "dataplane/stages/neighbour_stage.h"
+#include "dataplane/stages/parse_stage.h"
+#include "dataplane/stages/route_stage.h"
+#include "tests/dataplane/packet_builder.h"
+#include "tests/dataplane/snapshot_builder.h"
+
+namespace {
+
+const std::string kConfig = std::string(dptest::kGatewayBase) + R"(
+ip route add default via 192.0.2.254
+ip -6 route add default via 2001:db8:2::fe
+ip -6 route add unreachable 2001:db8:67::/48
+ip -6 route add prohibit 2001:db8:68::/48
+)";
+
+// Large enough for a jumbo frame; the input is cut to it.
+constexpr uint32_t kDataRoom = 9216;
+using Mbuf = dptest::BasicFakeMbuf<kDataRoom>;
+
+struct World {
+    dptest::Env env;
+    dp::RouteStage route;
+    dp::IcmpRateLimiter limiter;
+    Mbuf mbuf;
+    uint16_t ip_id = 0;
+    uint32_t eth0 = 0, eth1 = 0, host0 = 0;
+
+    World() {
+        std::string err;
+        ctl::Model m = dptest::model_of(kConfig, &err);
+        if (!err.empty()) std::abort();
+        env.snap = dptest::build_snapshot(m, 1);
+        eth0 = m.link("eth0")->ifindex;
+        eth1 = m.link("eth1")->ifindex;
+        host0 = m.link("host0")->ifindex;
+        // A resolved neighbour, so that some packets reach kTx.
+        env.neigh->set_permanent(eth1, dptest::ip("192.0.2.254"), dptest::kPeerMac);
+    }
+};
+
+World& world() {
+    static World* w = new World();  // never destroyed: no order-of-destruction issues at exit
+    return *w;
+}
+
+bool same_decision(const dp::PacketMeta& got, const dp::RouteCacheEntry& want) {
+    if (got.next != want.next || got.drop != want.drop) return false;
+    if (want.next == dp::Next::kIcmpError && (got.icmp_type != want.icmp_type || got.icmp_code != want.icmp_code))
+        return false;
+    if (want.next == dp::Next::kForward &&
+        (got.out_port != want.out_port || got.out_ifindex != want.out_ifindex || got.mtu != want.mtu ||
+         got.nexthop != want.nexthop || got.neigh_slot != want.neigh_slot))
+        return false;
+    return true;
+}
+
+void check_icmp_error(Mbuf& f, const dp::PacketMeta& meta) {
+    const uint8_t* ip = f.data() + 14;
+    if (f.len() != 14u + meta.l3_len) std::abort();
+    if (meta.dst.is_v6()) {
+        if (meta.l3_len > 1280 || dptest::get16(ip + 4) + 40u != meta.l3_len) std::abort();
+        if (!dptest::l4_checksum_verifies(ip)) std::abort();
+    } else {
+        if (meta.l3_len > 576 || dptest::get16(ip + 2) != meta.l3_len) std::abort();
+        if (!dptest::checksum_verifies(ip, 20)) std::abort();
+        if (!dptest::checksum_verifies(ip + 20, meta.l3_len - 20u)) std::abort();
+    }
+}
+
+void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageContext& ctx) {
+    // The route stage through its cache, then the same decision without it.
+    dp::Burst burst;
+    burst.n = 1;
+    burst.pkt[0] = f.mbuf();
+    burst.meta[0] = meta;
+    w.route.run(burst, ctx);
+    dp::RouteCacheEntry fresh;
+    dp::RouteStage::decide(meta, ctx, fresh);
+    if (!same_decision(burst.meta[0], fresh)) std::abort();
+    meta = burst.meta[0];
+
+    if (meta.next == dp::Next::kForward) {
+        dp::ForwardStage::process_one(f.mbuf(), meta);
+        if (meta.next == dp::Next::kForward && !meta.from_host && meta.dst.is_v4()) {
+            const uint8_t* ip = f.data() + meta.l3_offset;
+            if (!dptest::checksum_verifies(ip, (ip[0] & 0x0f) * 4u)) std::abort();
+        }
+    }
+    if (meta.next == dp::Next::kIcmpError) {
+        if (dp::icmp_error_allowed(f.mbuf(), meta) && w.limiter.allow(meta.src, ctx.now_tsc, ctx.tsc_hz)) {
+            const ws::InetAddr src = meta.dst.is_v6() ? dptest::ip("2001:db8:1::1") : dptest::ip("10.0.1.1");
+            if (dp::make_icmp_error(f.mbuf(), meta, src, w.ip_id++)) {
+                check_icmp_error(f, meta);
+                // The error parses as a good packet from the host.
+                dp::IfaceView tap = *ctx.snap.iface(w.host0);
+                std::memcpy(f.data(), tap.mac.data(), 6);
+                dp::PacketMeta again;
+                dp::parse_packet(f.mbuf(), again, tap, w.host0);
+                if (again.next == dp::Next::kDrop) std::abort();
+            }
+        }
+        return;
+    }
+    if (meta.next == dp::Next::kForward || meta.next == dp::Next::kLocal) dp::NeighbourStage::process_one(f.mbuf(), meta, ctx);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    World& w = world();
+    if (size > kDataRoom) size = kDataRoom;
+    Mbuf& f = w.mbuf;
+    if (!f.set(data, size)) return 0;
+    w.env.now += 1000;  // 1 ms per input (hz = 1e6)
+    const dp::StageContext ctx = w.env.ctx();
+    uint32_t iif = w.eth0;
+    if (size >= 12) {
+        switch (data[11] & 3) {
+            case 2: iif = w.eth1; break;
+            case 3: iif = w.host0; break;
+            default: break;
+        }
+    }
+    const dp::IfaceView& in = *ctx.snap.iface(iif);
+    dp::PacketMeta meta;
+    dp::parse_packet(f.mbuf(), meta, in, iif);
+    if (f.m.data_len != f.m.pkt_len || f.m.data_len > size) std::abort();
+    switch (meta.next) {
+        case dp::Next::kArp:
+            if (auto v = dp::read_arp(f.mbuf()); v && v->request) {
+                w.env.neigh->learn(iif, v->sender_ip, v->sender_mac, ctx.now_tsc, false);
+                dp::arp_reply_in_place(f.mbuf(), in.mac);
+            }
+            break;
+        case dp::Next::kNd:
+            if (auto v = dp::read_nd(f.mbuf(), meta)) {
+                if (v->lladdr) w.env.neigh->learn(iif, v->solicit ? v->src : v->target, *v->lladdr, ctx.now_tsc, false);
+                if (v->solicit) {
+                    dp::nd_advert_in_place(f.mbuf(), *v, in.mac);
+                    if (!dptest::l4_checksum_verifies(f.data() + 14)) std::abort();
+                }
+            }
+            break;
+        case dp::Next::kRoute: route_and_forward(w, f, meta, ctx); break;
+        case dp::Next::kDrop:
+            if (meta.drop == dp::DropReason::kNone) std::abort();
+            break;
+        case dp::Next::kForward:
+        case dp::Next::kLocal:
+        case dp::Next::kIcmpError:
+        case dp::Next::kTx:
+        case dp::Next::kPending: std::abort();  // parse never leaves these
+    }
+    return 0;
+}
