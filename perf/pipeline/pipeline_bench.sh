@@ -11,7 +11,10 @@
 #
 #   bash perf/pipeline/pipeline_bench.sh BUILD_DIR [--seconds N] [--routes N] [--rules N]
 #        [--workers 1|2] [--rounds R] [--sizes 64,1420] [--warmup S] [--seed S] [--flows N]
-#        [--testpmd-only]
+#        [--testpmd-only] [--no-route-cache]
+#
+#   --no-route-cache: wildside decides every packet afresh (rule walk and table lookups), the
+#             cost its per-worker route cache hides; results go to pipeline_bench-wW-nocache.*
 #
 #   defaults: --seconds 10 (the measured window of each run), --routes 1000000, --rules 16,
 #             --workers 1, --rounds 2, --sizes 64,1420, --warmup 3, --seed 1, --flows 1024 (the
@@ -57,6 +60,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; ex
 BUILD=$1
 shift
 SECONDS_RUN=10 ROUTES=1000000 RULES=16 WORKERS=1 ROUNDS=2 SIZES=64,1420 WARMUP=3 SEED=1 TP_ONLY=0 FLOWS=1024
+WS_EXTRA="" TAG=""
 while [ $# -gt 0 ]; do
     case $1 in
     --seconds) SECONDS_RUN=$2; shift 2 ;;
@@ -69,6 +73,7 @@ while [ $# -gt 0 ]; do
     --seed) SEED=$2; shift 2 ;;
     --flows) FLOWS=$2; shift 2 ;;
     --testpmd-only) TP_ONLY=1; shift ;;
+    --no-route-cache) WS_EXTRA="--no-route-cache"; TAG=-nocache; shift ;;
     -h | --help) usage ;;
     *) echo "pipeline_bench.sh: unknown argument $1" >&2; usage ;;
     esac
@@ -96,6 +101,7 @@ fi
 CMD="bash perf/pipeline/pipeline_bench.sh ${BUILD#"$REPO"/} --seconds $SECONDS_RUN --routes $ROUTES --rules $RULES --workers $WORKERS --rounds $ROUNDS --sizes $SIZES --warmup $WARMUP --seed $SEED"
 [ "$FLOWS" = 1024 ] || CMD="$CMD --flows $FLOWS"
 [ "$TP_ONLY" = 1 ] && CMD="$CMD --testpmd-only"
+[ -n "$WS_EXTRA" ] && CMD="$CMD $WS_EXTRA"
 PIPE=$OUT/pipeline
 RUN=$PIPE/run-$(date +%Y%m%d-%H%M%S)-w$WORKERS
 mkdir -p "$RUN"
@@ -238,7 +244,7 @@ run_wildside() {
     PREFIXES+=("$prefix")
     rm -f "$sock"
     "$WS_BIN" "${EAL_CORES[@]}" --no-huge --no-pci -m 2048 --file-prefix "$prefix" -- \
-        -c "${CONF[$size]}" -s "$sock" --workers "$WORKERS" </dev/null >"$log" 2>&1 &
+        -c "${CONF[$size]}" -s "$sock" --workers "$WORKERS" $WS_EXTRA </dev/null >"$log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
     $PY $HERE/pipeline_util.py ws-measure --ctl "$CTL_BIN" --sock "$sock" --pid "$pid" \
@@ -291,5 +297,5 @@ for size in "${SIZE_LIST[@]}"; do
 done
 
 write_meta
-$PY $HERE/pipeline_util.py report "$RUN" --out "$OUT/pipeline_bench-w$WORKERS.json" | tee "$OUT/pipeline_bench-w$WORKERS.md"
-echo "== results: $OUT/pipeline_bench-w$WORKERS.json, $OUT/pipeline_bench-w$WORKERS.md, logs $RUN"
+$PY $HERE/pipeline_util.py report "$RUN" --out "$OUT/pipeline_bench-w$WORKERS$TAG.json" | tee "$OUT/pipeline_bench-w$WORKERS$TAG.md"
+echo "== results: $OUT/pipeline_bench-w$WORKERS$TAG.json, $OUT/pipeline_bench-w$WORKERS$TAG.md, logs $RUN"
