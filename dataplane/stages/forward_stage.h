@@ -9,7 +9,7 @@
 // Drops:   ttl-exceeded, frag-needed, not-forwardable (a link-layer broadcast frame),
 //          martian-source and beyond-scope (IPv6 sources ip6_forward() refuses).
 // Packets from the host interface are the gateway's own: no TTL decrement, no MTU check here.
-// Cost:    a few cycles per packet (perf/RESULTS.md, stage "forward").
+// Cost:    ~10 cycles/packet at 64 B (perf/RESULTS.md, "Whole pipeline").
 #include <string_view>
 
 #include "dataplane/burst.h"

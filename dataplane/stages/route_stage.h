@@ -14,7 +14,8 @@
 //          it at no cost. A decision is a pure function of the flow key and the snapshot
 //          (rules, tables, links), so a hit answers exactly what route_input() would — the
 //          route cache Linux had before 3.6, keyed here on the whole flow.
-// Cost:    see perf/RESULTS.md ("pipeline").
+// Cost:    ~46 cycles/packet on a cache hit (1,024 flows, 16 rules, 1M routes, 64 B); a miss
+//          takes the whole decision, ~1,300-1,600 cycles (perf/RESULTS.md, "Whole pipeline").
 #include <string_view>
 #include <vector>
 
