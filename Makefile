@@ -52,9 +52,11 @@ oracle: build
 pcap: build
 	$(PYTHON) tests/pcap/run_pcap_tests.py --wildside $(BUILD)/wildside
 
-# Hosts in network namespaces joined through wildside on af_packet/veth ports.
+# Hosts in network namespaces joined through wildside on af_packet/veth ports; two instances
+# side by side joined by memif.
 lab: build
 	bash tests/lab/forward_lab.sh $(BUILD)
+	bash tests/lab/memif_pair.sh $(BUILD)
 
 fuzz: build-fuzz
 	mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/packet_corpus
