@@ -47,6 +47,7 @@ oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --replay tests/oracle/regress --wildsidectl $(BUILD)/wildsidectl
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --queries 300
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --family 6 --seed $(ORACLE_SEED) --configs 100 --queries 300
+	$(PYTHON) tests/xfrm/xfrm_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --lines 60
 
 # Packets through real DPDK ports: scapy-built pcaps in, egress pcaps and counters checked.
 pcap: build

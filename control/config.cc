@@ -5,6 +5,7 @@
 
 #include "control/grammar/ip_grammar.h"
 #include "control/grammar/link_grammar.h"
+#include "control/grammar/xfrm_grammar.h"
 
 namespace ctl {
 
@@ -126,6 +127,7 @@ ws::Status apply_command(Model& m, std::string_view line) {
     }
     if (i >= words.size()) return make_error(Errc::kInvalid, "missing object after \"ip\"");
     std::string_view object = words[i++];
+    if (is_xfrm_object(object)) return apply_xfrm(m, words);
     std::string_view verb = i < words.size() ? words[i++] : std::string_view("show");
     sel::ParseContext ctx;
     ctx.family = command_family(words, i);

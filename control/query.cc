@@ -7,6 +7,8 @@
 #include "control/config.h"
 #include "control/grammar/ip_grammar.h"
 #include "control/grammar/printer.h"
+#include "control/grammar/xfrm_grammar.h"
+#include "control/xfrm_query.h"
 #include "dataplane/tables/route_decision.h"
 
 namespace ctl {
@@ -200,6 +202,7 @@ QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view lin
     auto words = ws::split_words(line);
     if (words.empty()) return fail(255, "Error: empty command");
     if (words[0] == "show" && words.size() >= 2 && words[1] == "compiled") {
+        if (words.size() >= 3 && words[2] == "spd") return show_compiled_spd(m);
         ws::Tokens t(std::vector<std::string_view>(words.begin() + 2, words.end()));
         return show_compiled(m, r, t);
     }
@@ -219,6 +222,7 @@ QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view lin
         ++i;
     }
     if (i >= words.size()) return fail(255, "Error: missing object");
+    if (is_xfrm_object(words[i])) return xfrm_query(m, words, opt);
     std::string_view object = words[i++];
     std::string_view verb = i < words.size() ? words[i++] : std::string_view("show");
     ws::Family f = v6 ? ws::Family::kInet6 : command_family(words, i);

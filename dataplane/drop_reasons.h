@@ -9,6 +9,8 @@
 #include <iterator>
 #include <string_view>
 
+#include "common/reason.h"
+
 namespace dp {
 
 enum class DropReason : uint8_t {
@@ -62,14 +64,8 @@ enum class DropReason : uint8_t {
     kCount
 };
 
-enum class Severity : uint8_t { kInfo, kWarning, kError };
-
-struct DropReasonInfo {
-    DropReason reason;
-    std::string_view name;
-    Severity severity;
-    std::string_view description;
-};
+using Severity = ws::Severity;
+using DropReasonInfo = ws::ReasonInfo<DropReason>;
 
 inline constexpr DropReasonInfo kDropReasons[] = {
     {DropReason::kNone, "none", Severity::kInfo, "not dropped"},

@@ -41,6 +41,13 @@ for p in $PROGRAMS; do
         tee "$OUT/$p.txt"
 done
 
+# ESP against raw ipsec-mb / libsodium on the same buffers (no workload files).
+if [ -x "$BUILD/perf/crypto_bench" ]; then
+    echo "== $BUILD/perf/crypto_bench"
+    "$BUILD/perf/crypto_bench" --benchmark_out="$OUT/crypto_bench.json" --benchmark_out_format=json 2>&1 |
+        tee "$OUT/crypto_bench.txt"
+fi
+
 rm -f "$OUT/load_bench.txt"
 if [ "$(id -u)" = 0 ]; then
     echo "== perf/load_bench.sh $BUILD"

@@ -36,7 +36,8 @@ int usage() {
                  "       wildsidectl -c FILE [-j] [--rt-tables PATH] -batch QUERIES\n"
                  "COMMAND: ip [-4|-6] rule show | ip route show [table T] | ip route get ADDR [from A]\n"
                  "         [iif D] [oif D] [mark M] [tos T] [ipproto P] [sport N] [dport N] [uid U] [fibmatch]\n"
-                 "         | show compiled fib|rules\n"
+                 "         | ip xfrm state|policy show|get|count ... | ip xfrm policy getdefault\n"
+                 "         | show compiled fib|rules|spd\n"
                  "online also: any configuration line (ip route add ..., ip rule del ...), show counters,\n"
                  "         ip -s link show [DEV], ip neigh show\n");
     return 1;

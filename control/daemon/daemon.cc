@@ -12,6 +12,8 @@
 #include "control/config.h"
 #include "control/grammar/printer.h"
 #include "control/query.h"
+#include "control/grammar/xfrm_grammar.h"
+#include "control/xfrm_query.h"
 #include "dataplane/tables/route_decision.h"
 
 namespace ctl {
@@ -57,6 +59,7 @@ bool is_query(const std::string& line) {
     if (all[0] != "ip") return false;
     IpWords w = ip_words(line);
     if (w.words.empty()) return true;
+    if (is_xfrm_object(w.words[0])) return is_xfrm_query(all);
     std::string_view verb = w.words.size() > 1 ? w.words[1] : std::string_view("show");
     return is_show_verb(verb) || verb == "get";
 }

@@ -18,6 +18,7 @@
 #include "common/names.h"
 #include "common/result.h"
 #include "control/model/route_table.h"
+#include "control/model/xfrm_model.h"
 #include "dataplane/tables/fib_lookup.h"
 #include "dataplane/tables/interfaces.h"
 
@@ -108,6 +109,8 @@ public:
     std::vector<LinkSpec> specs;  // parallel to ifs.links (lo has kind "loopback")
     FamilyModel v4, v6;
     std::vector<Neighbour> neighbours;
+    Sad sad;  // ip xfrm state
+    Spd spd;  // ip xfrm policy
 
     FamilyModel& family(ws::Family f) { return f == ws::Family::kInet6 ? v6 : v4; }
     const FamilyModel& family(ws::Family f) const { return f == ws::Family::kInet6 ? v6 : v4; }
