@@ -269,6 +269,9 @@ if [ "$MODE" = wildside ]; then
         exit 1
     fi
     pass "wildside start: answering on $SOCK after $(( (i + 9) / 10 )) s"
+    mode=$(stat -c %a "$SOCK")
+    if [ "$mode" = 600 ]; then pass "control socket is root-only (mode $mode)"
+    else fail "control socket mode $mode, want 600"; fi
     indent <"$WORK/links0.txt"
     sleep 0.5     # host0 set-up in the gw kernel
 fi
