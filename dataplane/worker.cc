@@ -311,16 +311,17 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
         meta.next = Next::kLocal;
         return;
     }
-    const IfaceView* out = ctx.snap.iface(d.dev);
-    if (!out || out->port == kNoPort) {
+    Egress out;
+    if (!resolve_egress(d, meta.dst, ctx, out)) {
         meta.drop = DropReason::kNotForwardable;
         return;
     }
     meta.next = Next::kForward;
-    meta.out_ifindex = d.dev;
-    meta.out_port = out->port;
-    meta.nexthop = d.gateway.valid() ? d.gateway : meta.dst;
-    meta.neigh_slot = out->host ? 0 : neigh_.find_or_create(d.dev, meta.nexthop, ctx.now_tsc);
+    meta.out_ifindex = out.out_ifindex;
+    meta.out_port = out.out_port;
+    meta.mtu = out.mtu;
+    meta.nexthop = out.nexthop;
+    meta.neigh_slot = out.neigh_slot;
 }
 
 void Worker::hold_for_neighbour(rte_mbuf* m, const PacketMeta& meta, const StageContext& ctx) {

@@ -81,6 +81,18 @@ private:
 // Whether a decision delivers to the gateway itself.
 bool is_local(const RouteDecision& d);
 
+// Where a forwarding decision sends a packet to dst: the egress port, its MTU, the next hop
+// and its neighbour slot (created INCOMPLETE when new). False when the egress device has no
+// port (xfrm, gre, dummy): not forwardable here.
+struct Egress {
+    uint16_t out_port = kNoPort;
+    uint32_t out_ifindex = 0;
+    uint32_t mtu = 0;
+    ws::InetAddr nexthop;
+    uint32_t neigh_slot = 0;
+};
+bool resolve_egress(const RouteDecision& d, const ws::InetAddr& dst, const StageContext& ctx, Egress& out);
+
 // The flow key of a packet as the routing lookup sees it.
 sel::FlowKey flow_key(const PacketMeta& m);
 
