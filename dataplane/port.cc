@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -97,8 +98,9 @@ ws::Result<std::unique_ptr<PortSet>> PortSet::open(const std::vector<PortSpec>& 
             p.kernel_ifname = spec.link;
         }
         p.devname = devargs.substr(0, devargs.find(','));
+        // A device EAL already probed (a PCI NIC allowed with -a) answers -EEXIST: use it.
         int rc = rte_dev_probe(devargs.c_str());
-        if (rc < 0) return port_error(spec.link, "cannot probe DPDK device \"" + devargs + "\"", rc);
+        if (rc < 0 && rc != -EEXIST) return port_error(spec.link, "cannot probe DPDK device \"" + devargs + "\"", rc);
         uint16_t id;
         rc = rte_eth_dev_get_port_by_name(p.devname.c_str(), &id);
         if (rc < 0) return port_error(spec.link, "no ethdev named \"" + p.devname + "\"", rc);
