@@ -244,12 +244,20 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "wildside: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
         return 1;
     }
+    // Every exit after EAL: ports stopped (pcap files closed), EAL released, and the runtime
+    // directory of our private prefix removed, so a failed start leaves nothing behind either.
+    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    auto release = [&](dp::PortSet* ports) {
+        if (ports) ports->stop_all();
+        rte_eal_cleanup();
+        if (o.eal.empty()) remove_runtime_dir(runtime_dir);
+    };
     const unsigned lcores_free = rte_lcore_count() - 1;
     const unsigned workers = o.workers ? o.workers : lcores_free;
     if (workers == 0 || workers > lcores_free || workers > dp::kMaxWorkers) {
         std::fprintf(stderr, "wildside: %u worker(s) need as many lcores besides the main one (have %u)\n",
                      workers ? workers : 1, lcores_free);
-        rte_eal_cleanup();
+        release(nullptr);
         return 1;
     }
     const unsigned nports = unsigned(specs->size());
@@ -259,13 +267,13 @@ int main(int argc, char** argv) {
     rte_mempool* pool = rte_pktmbuf_pool_create("ws_mbufs", nbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
     if (!pool) {
         std::fprintf(stderr, "wildside: cannot create the mbuf pool (%u buffers): %s\n", nbufs, rte_strerror(rte_errno));
-        rte_eal_cleanup();
+        release(nullptr);
         return 1;
     }
     auto ports = dp::PortSet::open(*specs, workers, pool);
     if (!ports) {
         std::fprintf(stderr, "wildside: %s\n", ports.error().format().c_str());
-        rte_eal_cleanup();
+        release(nullptr);
         return 1;
     }
     std::vector<dp::WorkerCounters> counters(workers);
@@ -275,13 +283,13 @@ int main(int argc, char** argv) {
     slot.qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("ws_qsbr", qs_size, RTE_CACHE_LINE_SIZE));
     if (!slot.qs || rte_rcu_qsbr_init(slot.qs, workers) != 0) {
         std::fprintf(stderr, "wildside: cannot set up RCU\n");
+        release(ports->get());
         return 1;
     }
     auto daemon = std::make_unique<ctl::Daemon>(std::move(model), **ports, *neigh, counters, slot, workers);
     if (auto st = daemon->start(); !st) {
         std::fprintf(stderr, "wildside: %s\n", st.error().format().c_str());
-        (*ports)->stop_all();
-        rte_eal_cleanup();
+        release(ports->get());
         return 1;
     }
     g_counters = &counters;
@@ -292,8 +300,7 @@ int main(int argc, char** argv) {
     int lfd = -1;
     if (!o.socket.empty() && (lfd = listen_socket(o.socket)) < 0) {
         std::fprintf(stderr, "wildside: cannot listen on %s: %s\n", o.socket.c_str(), std::strerror(errno));
-        (*ports)->stop_all();
-        rte_eal_cleanup();
+        release(ports->get());
         return 1;
     }
     std::signal(SIGINT, on_signal);
@@ -346,8 +353,6 @@ int main(int argc, char** argv) {
     (*ports)->stop_all();
     daemon.reset();
     rte_free(slot.qs);
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    if (o.eal.empty()) remove_runtime_dir(runtime_dir);  // our private prefix leaves nothing behind
+    release(nullptr);
     return 0;
 }
