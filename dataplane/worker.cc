@@ -311,17 +311,11 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
         meta.next = Next::kLocal;
         return;
     }
-    Egress out;
-    if (!resolve_egress(d, meta.dst, ctx, out)) {
+    if (!resolve_egress(d, meta.dst, ctx, meta)) {
         meta.drop = DropReason::kNotForwardable;
         return;
     }
     meta.next = Next::kForward;
-    meta.out_ifindex = out.out_ifindex;
-    meta.out_port = out.out_port;
-    meta.mtu = out.mtu;
-    meta.nexthop = out.nexthop;
-    meta.neigh_slot = out.neigh_slot;
 }
 
 void Worker::hold_for_neighbour(rte_mbuf* m, const PacketMeta& meta, const StageContext& ctx) {

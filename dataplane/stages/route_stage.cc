@@ -80,17 +80,6 @@ bool is_local(const RouteDecision& d) {
     return (d.cache_flags & kRtcfLocal) || d.type == RouteType::kLocal || d.dev == sel::kLoopbackIfindex;
 }
 
-bool resolve_egress(const RouteDecision& d, const ws::InetAddr& dst, const StageContext& ctx, Egress& out) {
-    const IfaceView* dev = ctx.snap.iface(d.dev);
-    if (!dev || dev->port == kNoPort) return false;
-    out.out_ifindex = d.dev;
-    out.out_port = dev->port;
-    out.mtu = dev->mtu;
-    out.nexthop = d.gateway.valid() ? d.gateway : dst;
-    out.neigh_slot = dev->host ? 0 : ctx.neigh.find_or_create(d.dev, out.nexthop, ctx.now_tsc);
-    return true;
-}
-
 sel::FlowKey flow_key(const PacketMeta& m) {
     sel::FlowKey k;
     k.daddr = m.dst;
@@ -144,18 +133,12 @@ void RouteStage::decide(const PacketMeta& m, const StageContext& ctx, RouteCache
         e.next = Next::kLocal;
         return;
     }
-    Egress out;
-    if (!resolve_egress(d, m.dst, ctx, out)) {
+    if (!resolve_egress(d, m.dst, ctx, e)) {
         e.next = Next::kDrop;
         e.drop = DropReason::kNotForwardable;
         return;
     }
     e.next = Next::kForward;
-    e.out_ifindex = out.out_ifindex;
-    e.out_port = out.out_port;
-    e.mtu = out.mtu;
-    e.nexthop = out.nexthop;
-    e.neigh_slot = out.neigh_slot;
 }
 
 void RouteStage::run(Burst& burst, const StageContext& ctx) noexcept {

@@ -81,17 +81,21 @@ private:
 // Whether a decision delivers to the gateway itself.
 bool is_local(const RouteDecision& d);
 
-// Where a forwarding decision sends a packet to dst: the egress port, its MTU, the next hop
-// and its neighbour slot (created INCOMPLETE when new). False when the egress device has no
-// port (xfrm, gre, dummy): not forwardable here.
-struct Egress {
-    uint16_t out_port = kNoPort;
-    uint32_t out_ifindex = 0;
-    uint32_t mtu = 0;
-    ws::InetAddr nexthop;
-    uint32_t neigh_slot = 0;
-};
-bool resolve_egress(const RouteDecision& d, const ws::InetAddr& dst, const StageContext& ctx, Egress& out);
+// Where a forwarding decision sends a packet to dst, written into `to` (a RouteCacheEntry or a
+// PacketMeta: both carry out_port, out_ifindex, mtu, nexthop, neigh_slot): the egress port, its
+// MTU, the next hop and its neighbour slot (created INCOMPLETE when new). False, `to`
+// untouched, when the egress device has no port (xfrm, gre, dummy): not forwardable here.
+template <class Target>
+bool resolve_egress(const RouteDecision& d, const ws::InetAddr& dst, const StageContext& ctx, Target& to) {
+    const IfaceView* dev = ctx.snap.iface(d.dev);
+    if (!dev || dev->port == kNoPort) return false;
+    to.out_ifindex = d.dev;
+    to.out_port = dev->port;
+    to.mtu = dev->mtu;
+    to.nexthop = d.gateway.valid() ? d.gateway : dst;
+    to.neigh_slot = dev->host ? 0 : ctx.neigh.find_or_create(d.dev, to.nexthop, ctx.now_tsc);
+    return true;
+}
 
 // The flow key of a packet as the routing lookup sees it.
 sel::FlowKey flow_key(const PacketMeta& m);
