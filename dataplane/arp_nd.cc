@@ -4,15 +4,10 @@
 
 #include <cstring>
 
+#include "dataplane/wire.h"
+
 namespace dp {
 namespace {
-
-constexpr uint16_t kEth = 14;
-
-inline void put16(uint8_t* p, uint16_t v) {
-    p[0] = uint8_t(v >> 8);
-    p[1] = uint8_t(v);
-}
 
 ws::InetAddr v4_at(const uint8_t* p) {
     ws::InetAddr a;
@@ -30,15 +25,13 @@ ws::InetAddr v6_at(const uint8_t* p) {
 void icmp6_checksum(uint8_t* ip) {
     uint8_t* icmp = ip + 40;
     put16(icmp + 2, 0);
-    // DPDK's checksum is the sum of words as loaded from memory: stored as is.
-    const uint16_t ck = rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp);
-    std::memcpy(icmp + 2, &ck, 2);
+    put_cksum(icmp + 2, rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip), icmp));
 }
 
 }  // namespace
 
 std::optional<ArpView> read_arp(const rte_mbuf* m) noexcept {
-    const uint8_t* a = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEth);
+    const uint8_t* a = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdrBytes);
     const uint16_t op = uint16_t(a[6] << 8 | a[7]);
     if (op != 1 && op != 2) return std::nullopt;
     ArpView v;
@@ -51,7 +44,7 @@ std::optional<ArpView> read_arp(const rte_mbuf* m) noexcept {
 
 void arp_reply_in_place(rte_mbuf* m, const MacAddr& our_mac) noexcept {
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    uint8_t* a = eth + kEth;
+    uint8_t* a = eth + kEthHdrBytes;
     uint8_t sender_ip[4], target_ip[4], sender_mac[6];
     std::memcpy(sender_mac, a + 8, 6);
     std::memcpy(sender_ip, a + 14, 4);
@@ -72,7 +65,7 @@ bool build_arp_request(rte_mbuf* m, const MacAddr& src_mac, const ws::InetAddr& 
     std::memset(eth, 0xff, 6);
     std::memcpy(eth + 6, src_mac.data(), 6);
     put16(eth + 12, 0x0806);
-    uint8_t* a = eth + kEth;
+    uint8_t* a = eth + kEthHdrBytes;
     put16(a, 1);
     put16(a + 2, 0x0800);
     a[4] = 6;
@@ -109,10 +102,10 @@ std::optional<NdView> read_nd(const rte_mbuf* m, const PacketMeta& meta) noexcep
 
 void nd_advert_in_place(rte_mbuf* m, const NdView& ns, const MacAddr& our_mac) noexcept {
     uint8_t* eth = rte_pktmbuf_mtod(m, uint8_t*);
-    const uint16_t want = kEth + 40 + 32;
+    const uint16_t want = kEthHdrBytes + 40 + 32;
     if (rte_pktmbuf_data_len(m) > want) rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_data_len(m) - want));
     else if (rte_pktmbuf_data_len(m) < want) rte_pktmbuf_append(m, uint16_t(want - rte_pktmbuf_data_len(m)));
-    uint8_t* ip = eth + kEth;
+    uint8_t* ip = eth + kEthHdrBytes;
     uint8_t* icmp = ip + 40;
     const bool unspecified = ns.src.is_zero();
     // To the solicitor (its MAC is the frame's source), or all-nodes when it had no address.
@@ -147,7 +140,7 @@ void nd_advert_in_place(rte_mbuf* m, const NdView& ns, const MacAddr& our_mac) n
 }
 
 bool build_nd_solicit(rte_mbuf* m, const MacAddr& src_mac, const ws::InetAddr& src, const ws::InetAddr& target) noexcept {
-    const uint16_t len = kEth + 40 + 32;
+    const uint16_t len = kEthHdrBytes + 40 + 32;
     uint8_t* eth = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len));
     if (!eth) return false;
     std::memset(eth, 0, len);
@@ -155,7 +148,7 @@ bool build_nd_solicit(rte_mbuf* m, const MacAddr& src_mac, const ws::InetAddr& s
     std::memcpy(eth, dst_mac, 6);
     std::memcpy(eth + 6, src_mac.data(), 6);
     put16(eth + 12, 0x86dd);
-    uint8_t* ip = eth + kEth;
+    uint8_t* ip = eth + kEthHdrBytes;
     ip[0] = 0x60;
     put16(ip + 4, 32);
     ip[6] = IPPROTO_ICMPV6;

@@ -5,19 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/wire.h"
+
 namespace dp {
 namespace {
-
-constexpr uint16_t kEth = 14;
-
-inline void put16(uint8_t* p, uint16_t v) {
-    p[0] = uint8_t(v >> 8);
-    p[1] = uint8_t(v);
-}
-
-// DPDK's checksum helpers sum 16-bit words as loaded from memory, so their result is stored as
-// is, not in network order.
-inline void put_cksum(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 
 bool is_icmp_error_type(const rte_mbuf* m, const PacketMeta& meta) {
     const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset);
@@ -68,13 +59,13 @@ bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uin
     // The original IP packet becomes the payload: drop the L2 header, cut the quote, prepend.
     if (!rte_pktmbuf_adj(m, meta.l3_offset)) return false;
     if (rte_pktmbuf_data_len(m) > quote) rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_data_len(m) - quote));
-    uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, uint16_t(kEth + hdr)));
+    uint8_t* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, uint16_t(kEthHdrBytes + hdr)));
     if (!p) return false;
     const uint16_t total = uint16_t(hdr + quote);
     const ws::InetAddr to = meta.src;
-    uint8_t* ip = p + kEth;
+    uint8_t* ip = p + kEthHdrBytes;
     uint8_t* icmp = ip + (v6 ? 40 : 20);
-    std::memset(p, 0, kEth + hdr);
+    std::memset(p, 0, kEthHdrBytes + hdr);
     icmp[0] = meta.icmp_type;
     icmp[1] = meta.icmp_code;
     if (v6) {
@@ -107,7 +98,7 @@ bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uin
     }
     meta.dst = to;
     meta.src = src;
-    meta.l3_offset = kEth;
+    meta.l3_offset = kEthHdrBytes;
     meta.l3_len = total;
     meta.proto = v6 ? uint8_t(IPPROTO_ICMPV6) : uint8_t(IPPROTO_ICMP);
     meta.tos = v6 ? 0 : ip[1];

@@ -6,12 +6,11 @@
 
 #include <cstring>
 
+#include "dataplane/wire.h"
 #include "selectors/flow_key.h"
 
 namespace dp {
 namespace {
-
-constexpr uint16_t kEthHdr = 14;
 
 // The one's complement sum of a 20-byte header is 0xffff when its checksum verifies (RFC 1071):
 // five 32-bit words summed in 64 bits and folded, instead of a loop over ten 16-bit words.
@@ -45,18 +44,18 @@ inline void read_ports(const uint8_t* l4, uint32_t l4_len, uint8_t proto, Packet
 }
 
 DropReason parse_ipv4(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
-    if (len < kEthHdr + 20u) return DropReason::kIp4TooShort;
-    const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdr);
+    if (len < kEthHdrBytes + 20u) return DropReason::kIp4TooShort;
+    const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdrBytes);
     if ((ip[0] >> 4) != 4) return DropReason::kIp4BadVersion;
     const uint32_t hlen = (ip[0] & 0x0f) * 4u;
-    if (hlen < 20 || kEthHdr + hlen > len) return DropReason::kIp4BadIhl;
+    if (hlen < 20 || kEthHdrBytes + hlen > len) return DropReason::kIp4BadIhl;
     const uint32_t tot = uint32_t(ip[2]) << 8 | ip[3];
-    if (tot < hlen || kEthHdr + tot > len) return DropReason::kIp4BadLength;
+    if (tot < hlen || kEthHdrBytes + tot > len) return DropReason::kIp4BadLength;
     if (hlen > 20) return rte_raw_cksum(ip, hlen) != 0xffff ? DropReason::kIp4BadChecksum : DropReason::kIp4Options;
     if (!header20_checksum_ok(ip)) return DropReason::kIp4BadChecksum;
     const uint16_t frag = uint16_t(ip[6] << 8 | ip[7]);
     if (frag & 0x3fff) return DropReason::kIp4Fragment;  // MF or an offset
-    if (kEthHdr + tot < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdr - tot));
+    if (kEthHdrBytes + tot < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdrBytes - tot));
     set_addr(meta.src, ws::Family::kInet, ip + 12, 4);
     set_addr(meta.dst, ws::Family::kInet, ip + 16, 4);
     meta.tos = ip[1];
@@ -70,14 +69,14 @@ DropReason parse_ipv4(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
 }
 
 DropReason parse_ipv6(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
-    if (len < kEthHdr + 40u) return DropReason::kIp6TooShort;
-    const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdr);
+    if (len < kEthHdrBytes + 40u) return DropReason::kIp6TooShort;
+    const uint8_t* ip = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdrBytes);
     if ((ip[0] >> 4) != 6) return DropReason::kIp6BadVersion;
     const uint32_t plen = uint32_t(ip[4]) << 8 | ip[5];
-    if (kEthHdr + 40 + plen > len) return DropReason::kIp6BadLength;
+    if (kEthHdrBytes + 40 + plen > len) return DropReason::kIp6BadLength;
     const uint8_t nh = ip[6];
     if (nh == 0 || nh == 44) return DropReason::kIp6ExtensionHeader;  // hop-by-hop, fragment
-    if (kEthHdr + 40 + plen < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdr - 40 - plen));
+    if (kEthHdrBytes + 40 + plen < len) rte_pktmbuf_trim(m, uint16_t(len - kEthHdrBytes - 40 - plen));
     set_addr(meta.src, ws::Family::kInet6, ip + 8, 16);
     set_addr(meta.dst, ws::Family::kInet6, ip + 24, 16);
     meta.tos = uint8_t((ip[0] << 4) | (ip[1] >> 4));
@@ -92,8 +91,8 @@ DropReason parse_ipv6(rte_mbuf* m, PacketMeta& meta, uint32_t len) {
 }
 
 DropReason parse_arp(const rte_mbuf* m, uint32_t len) {
-    if (len < kEthHdr + 28u) return DropReason::kArpMalformed;
-    const uint8_t* a = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdr);
+    if (len < kEthHdrBytes + 28u) return DropReason::kArpMalformed;
+    const uint8_t* a = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHdrBytes);
     // Ethernet (1), IPv4 (0x0800), hlen 6, plen 4.
     if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0 || a[4] != 6 || a[5] != 4) return DropReason::kArpMalformed;
     return DropReason::kNone;
@@ -106,7 +105,7 @@ void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t i
     // per packet; the fields below and the parse results are all it needs).
     meta.iif = in.host ? sel::kLoopbackIfindex : iif;
     meta.from_host = in.host;
-    meta.l3_offset = kEthHdr;
+    meta.l3_offset = kEthHdrBytes;
     meta.fwmark = 0;
     meta.l2_unicast = true;
     meta.df = false;
@@ -117,7 +116,7 @@ void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t i
     DropReason r = DropReason::kNone;
     if (!in.up) {
         r = DropReason::kLinkDown;
-    } else if (len < kEthHdr) {
+    } else if (len < kEthHdrBytes) {
         r = DropReason::kL2TooShort;
     } else {
         const uint8_t* eth = rte_pktmbuf_mtod(m, const uint8_t*);
