@@ -42,6 +42,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_err
 asan: build-asan
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
 	$(SAN_ENV) $(PYTHON) tests/pcap/run_pcap_tests.py --wildside $(BUILD_ASAN)/wildside
+	$(SAN_ENV) $(PYTHON) tests/pcap/esp_interop.py --wildside $(BUILD_ASAN)/wildside
 
 oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --replay tests/oracle/regress --wildsidectl $(BUILD)/wildsidectl
@@ -49,9 +50,11 @@ oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --family 6 --seed $(ORACLE_SEED) --configs 100 --queries 300
 	$(PYTHON) tests/xfrm/xfrm_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --lines 60
 
-# Packets through real DPDK ports: scapy-built pcaps in, egress pcaps and counters checked.
+# Packets through real DPDK ports: scapy-built pcaps in, egress pcaps and counters checked;
+# ESP both ways against scapy's independent implementation (tests/pcap/ESP_README.md).
 pcap: build
 	$(PYTHON) tests/pcap/run_pcap_tests.py --wildside $(BUILD)/wildside
+	$(PYTHON) tests/pcap/esp_interop.py --wildside $(BUILD)/wildside
 
 # Hosts in network namespaces joined through wildside on af_packet/veth ports; two instances
 # side by side joined by memif.

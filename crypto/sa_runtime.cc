@@ -20,8 +20,16 @@ void add_if(std::atomic<uint64_t>& c, uint64_t v) {
 
 SaRuntime::SaRuntime(const SaParams& p)
     : oseq_(0), limit_(p.esn ? UINT64_MAX : UINT32_MAX),
-      window_(p.replay_window, p.esn ? SeqSpace::kEsn : SeqSpace::k32, p.replay_seq), limits_(p.limits) {
+      window_(p.replay_window, p.esn ? SeqSpace::kEsn : SeqSpace::k32, p.replay_seq) {
     oseq_.store(std::min(p.replay_oseq, limit_), std::memory_order_relaxed);
+    set_limits(p.limits);
+}
+
+void SaRuntime::set_limits(const Lifetime& l) noexcept {
+    soft_packets_.store(l.soft_packets, std::memory_order_relaxed);
+    hard_packets_.store(l.hard_packets, std::memory_order_relaxed);
+    soft_bytes_.store(l.soft_bytes, std::memory_order_relaxed);
+    hard_bytes_.store(l.hard_bytes, std::memory_order_relaxed);
 }
 
 // The fast path may only be taken while every worker racing it, each adding at most
@@ -69,9 +77,10 @@ SaEvents SaRuntime::account(uint64_t packets, uint64_t bytes) noexcept {
     if (!packets) return ev;
     const uint64_t p = packets_.fetch_add(packets, std::memory_order_relaxed) + packets;
     const uint64_t b = bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-    if (p >= limits_.soft_packets || b >= limits_.soft_bytes)
+    constexpr auto r = std::memory_order_relaxed;
+    if (p >= soft_packets_.load(r) || b >= soft_bytes_.load(r))
         ev.soft_limit = !soft_fired_.exchange(true, std::memory_order_relaxed);
-    if (p >= limits_.hard_packets || b >= limits_.hard_bytes)
+    if (p >= hard_packets_.load(r) || b >= hard_bytes_.load(r))
         ev.hard_limit = !hard_expired_.exchange(true, std::memory_order_relaxed);
     return ev;
 }

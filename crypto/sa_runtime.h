@@ -88,7 +88,10 @@ public:
 
     // Lifetime: true once the hard limit was crossed. account() adds a run's packets and bytes.
     bool hard_expired() const { return hard_expired_.load(std::memory_order_relaxed); }
+    bool soft_expired() const { return soft_fired_.load(std::memory_order_relaxed); }  // rekey due
     SaEvents account(uint64_t packets, uint64_t bytes) noexcept;
+    // `ip xfrm state update` changes the limits of a live SA (its counters and numbers stay).
+    void set_limits(const Lifetime& l) noexcept;
     uint64_t packets() const { return packets_.load(std::memory_order_relaxed); }
     uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
@@ -112,7 +115,7 @@ private:
     // Lifetime and statistics.
     alignas(64) std::atomic<uint64_t> packets_{0}, bytes_{0};
     std::atomic<bool> soft_fired_{false}, hard_expired_{false};
-    Lifetime limits_;
+    std::atomic<uint64_t> soft_packets_, hard_packets_, soft_bytes_, hard_bytes_;
     std::atomic<uint64_t> replay_window_{0}, replay_{0}, integrity_failed_{0}, seq_exhausted_{0};
 };
 

@@ -44,6 +44,10 @@ struct PacketMeta {
     bool l2_unicast = true;    // destination MAC was the port's own (PACKET_HOST)
     bool from_host = false;    // entered through the host interface: output routing (iif lo)
     bool df = false;           // IPv4 don't-fragment
+    // IPsec (dataplane/stages/ipsec_stage.h).
+    bool ike = false;          // IKE in UDP to the NAT-T port (Non-ESP Marker): bypasses the SPD
+    bool xfrm_done = false;    // the out policy was applied (bypassed or encrypted)
+    uint32_t xfrm_sa = 0;      // the SA that decrypted it + 1 (Linux's secpath), 0: plaintext
     // Set by routing.
     uint16_t out_port = kNoPort;
     uint32_t out_ifindex = 0;

@@ -12,8 +12,8 @@ inline constexpr unsigned kMaxPorts = 32;
 inline constexpr unsigned kMaxWorkers = 16;
 
 // The stages the worker times, in pipeline order (names for `show counters`).
-enum class StageId : uint8_t { kRx, kParse, kRoute, kForward, kNeighbour, kTx, kSlowPath, kCount };
-inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "forward", "neighbour", "tx", "slow-path"};
+enum class StageId : uint8_t { kRx, kParse, kRoute, kIpsecIn, kForward, kIpsecOut, kNeighbour, kTx, kSlowPath, kCount };
+inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "ipsec-in", "forward", "ipsec-out", "neighbour", "tx", "slow-path"};
 static_assert(sizeof(kStageNames) / sizeof(kStageNames[0]) == static_cast<size_t>(StageId::kCount));
 
 struct PortCounters {

@@ -58,6 +58,37 @@ enum class DropReason : uint8_t {
     // ICMP errors
     kIcmpRateLimited,
     kIcmpNotSent,
+    // ESP (crypto/esp_error.h, in EspError's order: esp_drop_reason() maps one to one)
+    kEspTooShort,
+    kEspBadLength,
+    kEspBadSpi,
+    kEspReplayed,
+    kEspTooOld,
+    kEspIcvFailed,
+    kEspBadPadding,
+    kEspBadNextHeader,
+    kEspDummy,
+    kEspNoRoom,
+    kEspSeqExhausted,
+    kEspLifetimeExpired,
+    kEspCryptoFailed,
+    // ESP before and after the crypto
+    kEspNoSa,
+    kEspEncapMismatch,
+    kEspMultiSegment,
+    kNattKeepalive,
+    kNattMalformed,
+    // the SPD (Linux's XfrmIn*/XfrmOut* statistics)
+    kXfrmInStateMismatch,
+    kXfrmInNoPolicy,
+    kXfrmInPolicyBlock,
+    kXfrmInTmplMismatch,
+    kXfrmOutPolicyBlock,
+    kXfrmOutNoPolicy,
+    kXfrmOutNoState,
+    kXfrmOutUnsupported,
+    kXfrmOutLoop,
+    kXfrmOutNoRoute,
     // resources and I/O
     kNoMbuf,
     kTxFull,
@@ -105,6 +136,34 @@ inline constexpr DropReasonInfo kDropReasons[] = {
     {DropReason::kNeighNoDevice, "neigh-no-device", Severity::kWarning, "nexthop device has no port"},
     {DropReason::kIcmpRateLimited, "icmp-rate-limited", Severity::kInfo, "ICMP error suppressed by the rate limit"},
     {DropReason::kIcmpNotSent, "icmp-not-sent", Severity::kInfo, "no ICMP error for this packet (RFC 1812 4.3.2.7: ICMP error, broadcast, fragment)"},
+    {DropReason::kEspTooShort, "esp-too-short", Severity::kWarning, "ESP packet shorter than its header, IV, trailer and ICV"},
+    {DropReason::kEspBadLength, "esp-bad-length", Severity::kWarning, "ESP ciphertext not a multiple of the cipher block"},
+    {DropReason::kEspBadSpi, "esp-bad-spi", Severity::kWarning, "ESP SPI does not match its SA"},
+    {DropReason::kEspReplayed, "esp-replayed", Severity::kWarning, "ESP sequence number already received"},
+    {DropReason::kEspTooOld, "esp-too-old", Severity::kWarning, "ESP sequence number left of the anti-replay window"},
+    {DropReason::kEspIcvFailed, "esp-icv-failed", Severity::kWarning, "ESP integrity check value did not verify"},
+    {DropReason::kEspBadPadding, "esp-bad-padding", Severity::kWarning, "ESP padding is not 1, 2, 3, ... or overruns"},
+    {DropReason::kEspBadNextHeader, "esp-bad-next-header", Severity::kWarning, "ESP tunnel mode: next header not 4 or 41"},
+    {DropReason::kEspDummy, "esp-dummy", Severity::kInfo, "ESP dummy packet (next header 59) discarded"},
+    {DropReason::kEspNoRoom, "esp-no-room", Severity::kError, "no headroom or tailroom for the ESP header, trailer and outer header"},
+    {DropReason::kEspSeqExhausted, "esp-seq-exhausted", Severity::kError, "SA out of sequence numbers: rekey"},
+    {DropReason::kEspLifetimeExpired, "esp-lifetime-expired", Severity::kError, "SA past its hard lifetime"},
+    {DropReason::kEspCryptoFailed, "esp-crypto-failed", Severity::kError, "crypto engine refused the operation"},
+    {DropReason::kEspNoSa, "esp-no-sa", Severity::kWarning, "ESP to a local address with no SA for its SPI (XfrmInNoStates)"},
+    {DropReason::kEspEncapMismatch, "esp-encap-mismatch", Severity::kWarning, "ESP in UDP for an SA without encap, or plain ESP for an SA with it (XfrmInStateMismatch)"},
+    {DropReason::kEspMultiSegment, "esp-multi-segment", Severity::kError, "ESP packet in a chained mbuf (ESP runs on contiguous packets)"},
+    {DropReason::kNattKeepalive, "natt-keepalive", Severity::kInfo, "NAT-T keepalive (one byte 0xff to the ESP-in-UDP port) consumed"},
+    {DropReason::kNattMalformed, "natt-malformed", Severity::kWarning, "UDP to the ESP-in-UDP port that is neither ESP, IKE nor a keepalive"},
+    {DropReason::kXfrmInStateMismatch, "xfrm-in-state-mismatch", Severity::kWarning, "decrypted packet outside its SA's selector"},
+    {DropReason::kXfrmInNoPolicy, "xfrm-in-no-policy", Severity::kWarning, "no in/fwd policy for a decrypted tunnel packet, or the default blocks"},
+    {DropReason::kXfrmInPolicyBlock, "xfrm-in-policy-block", Severity::kInfo, "in/fwd policy action block"},
+    {DropReason::kXfrmInTmplMismatch, "xfrm-in-tmpl-mismatch", Severity::kWarning, "in/fwd policy requires ESP the packet did not arrive with (plaintext that must be protected)"},
+    {DropReason::kXfrmOutPolicyBlock, "xfrm-out-policy-block", Severity::kInfo, "out policy action block"},
+    {DropReason::kXfrmOutNoPolicy, "xfrm-out-no-policy", Severity::kInfo, "no out policy: the default blocks, or an xfrm interface has no policy for its if_id"},
+    {DropReason::kXfrmOutNoState, "xfrm-out-no-state", Severity::kWarning, "out policy requires an SA that does not exist (XfrmOutNoStates)"},
+    {DropReason::kXfrmOutUnsupported, "xfrm-out-unsupported", Severity::kWarning, "out policy with templates other than one ESP (AH, IPComp, nesting)"},
+    {DropReason::kXfrmOutLoop, "xfrm-out-loop", Severity::kWarning, "the encrypted packet's route leads back into IPsec or to the gateway itself"},
+    {DropReason::kXfrmOutNoRoute, "xfrm-out-no-route", Severity::kWarning, "no usable route to the SA's destination"},
     {DropReason::kNoMbuf, "no-mbuf", Severity::kError, "packet buffer pool exhausted"},
     {DropReason::kTxFull, "tx-full", Severity::kWarning, "egress queue full"},
 };
@@ -112,5 +171,10 @@ static_assert(std::size(kDropReasons) == static_cast<size_t>(DropReason::kCount)
 
 constexpr const DropReasonInfo& drop_reason_info(DropReason r) { return kDropReasons[static_cast<unsigned>(r)]; }
 constexpr std::string_view drop_reason_name(DropReason r) { return drop_reason_info(r).name; }
+
+// The drop reason of an ESP error (crypto/esp_error.h): the same name, one to one.
+constexpr DropReason esp_drop_reason(uint8_t esp_error) {
+    return static_cast<DropReason>(static_cast<unsigned>(DropReason::kEspTooShort) + esp_error - 1u);
+}
 
 }  // namespace dp

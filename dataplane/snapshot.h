@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/burst.h"
+#include "dataplane/tables/ipsec_tables.h"
 #include "dataplane/tables/neighbour_table.h"
 #include "dataplane/tables/routing.h"
 
@@ -36,11 +37,13 @@ struct IfaceView {
     uint32_t mtu = 1500;
     MacAddr mac{};             // the port's MAC (source of what it sends)
     ws::InetAddr addr4;        // first IPv4 address (ARP probe sender), family kNone if none
+    uint32_t xfrm_if_id = 0;   // an xfrm interface (`type xfrm if_id N`): its if_id
 };
 
 struct Snapshot {
     uint64_t generation = 0;
     std::unique_ptr<Routing> routing;
+    std::unique_ptr<IpsecTables> ipsec;      // SAD and SPD (null: no IPsec configured)
     std::vector<IfaceView> ifaces;           // by ifindex
     std::vector<uint32_t> ifindex_of_port;   // DPDK port id -> ifindex (0: not ours)
     uint16_t host_port = kNoPort;

@@ -108,8 +108,15 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
     clk.lap(c, StageId::kParse, b.n);
     route_.run(b, ctx);
     clk.lap(c, StageId::kRoute, b.n);
+    if (ctx.snap.ipsec) {
+        if (ipsec_.inbound(b, ctx)) route_.run(b, ctx);  // the decrypted packets
+        ipsec_.check(b, ctx);
+        clk.lap(c, StageId::kIpsecIn, b.n);
+    }
     forward_.run(b, ctx);
     clk.lap(c, StageId::kForward, b.n);
+    ipsec_.outbound(b, ctx);
+    clk.lap(c, StageId::kIpsecOut, b.n);
     // The slow path: ARP, ND and ICMP errors (which become packets to route and send).
     bool slow = false;
     for (uint16_t i = 0; i < b.n; ++i) {
@@ -126,7 +133,10 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
             case Next::kDrop: break;
         }
     }
-    if (slow) clk.lap(c, StageId::kSlowPath, b.n);
+    if (slow) {
+        ipsec_.outbound(b, ctx);  // ICMP errors routed into a tunnel
+        clk.lap(c, StageId::kSlowPath, b.n);
+    }
     neighbour_.run(b, ctx);
     clk.lap(c, StageId::kNeighbour, b.n);
     // The worker alone transmits, queues and frees.
@@ -307,6 +317,8 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
     }
     bump(counters_.icmp_sent);
     meta.from_host = true;  // locally generated from here on
+    meta.xfrm_sa = 0;
+    meta.xfrm_done = false;
     if (is_local(d)) {
         meta.next = Next::kLocal;
         return;

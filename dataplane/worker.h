@@ -3,7 +3,11 @@
 // answers ARP/ND, sends ICMP errors, holds packets for unresolved neighbours, and transmits.
 // Run to completion: a burst is finished before the next is received.
 //
-// The pipeline (process_burst):   parse -> route -> forward -> slow path -> neighbour -> tx
+// The pipeline (process_burst):
+//   parse -> route -> ipsec inbound (decrypt; the inner packets route again) -> ipsec check
+//   (in/fwd policies) -> forward -> ipsec outbound (out policies, encrypt, outer route)
+//   -> slow path (ARP/ND, ICMP errors; their packets take the outbound step too) -> neighbour
+//   -> tx
 // Stages only set verdicts; the worker alone frees, counts and transmits (STYLE 8). It loads
 // the snapshot once per poll round and reports a quiescent state after it (rte_rcu_qsbr).
 #include <rte_mempool.h>
@@ -18,6 +22,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/icmp_error.h"
 #include "dataplane/stages/forward_stage.h"
+#include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
 #include "dataplane/stages/parse_stage.h"
 #include "dataplane/stages/route_stage.h"
@@ -91,6 +96,7 @@ private:
     ParseStage parse_;
     RouteStage route_;
     ForwardStage forward_;
+    IpsecStage ipsec_;
     NeighbourStage neighbour_;
     IcmpRateLimiter icmp_limit_;
     std::vector<TxBuffer> tx_;

@@ -94,8 +94,11 @@ ws::Result<std::vector<dp::PortSpec>> Daemon::port_specs(const Model& m) {
     return specs;
 }
 
-std::unique_ptr<dp::Snapshot> Daemon::build_snapshot() const {
+ws::Result<std::unique_ptr<dp::Snapshot>> Daemon::build_snapshot() {
     auto s = std::make_unique<dp::Snapshot>();
+    auto ipsec = compile_ipsec(model_, sa_registry_);
+    if (!ipsec) return ipsec.error();
+    s->ipsec = std::move(*ipsec);
     s->generation = pub_.next_generation();
     s->routing = compile_routing(model_);
     uint32_t max_ifindex = 0;
@@ -107,6 +110,7 @@ std::unique_ptr<dp::Snapshot> Daemon::build_snapshot() const {
         dp::IfaceView& v = s->ifaces[l.ifindex];
         v.up = l.up;
         v.mtu = l.mtu;
+        if (model_.specs[i].kind == "xfrm") v.xfrm_if_id = model_.specs[i].if_id;
         for (const auto& a : l.addrs)
             if (a.local.is_v4() && !v.addr4.valid()) v.addr4 = a.local;
         const dp::Port* p = ports_.by_link(l.name);
@@ -183,15 +187,19 @@ dp::KernelView Daemon::kernel_view() const {
     return v;
 }
 
-ws::Status Daemon::commit() {
+ws::Status Daemon::commit(std::unique_ptr<dp::Snapshot> snap) {
     for (const auto& n : model_.neighbours)
         if (auto mac = dp::parse_mac(n.lladdr)) neigh_.set_permanent(n.ifindex, n.addr, *mac);
-    pub_.publish(build_snapshot());
+    pub_.publish(std::move(snap));
     if (host_) return host_->sync(kernel_view());
     return {};
 }
 
-ws::Status Daemon::start() { return commit(); }
+ws::Status Daemon::start() {
+    auto snap = build_snapshot();
+    if (!snap) return snap.error();
+    return commit(std::move(*snap));
+}
 
 Reply Daemon::apply(const std::vector<std::string>& lines, bool batch) {
     std::vector<ScriptLine> script;
@@ -222,8 +230,13 @@ Reply Daemon::apply(const std::vector<std::string>& lines, bool batch) {
         if (const dp::Link* l = next.link(s.name); l && (!model_.link(s.name) || model_.link(s.name)->mtu != l->mtu))
             ports_.set_mtu(s.name, l->mtu);
     }
-    model_ = std::move(next);
-    auto c = commit();
+    std::swap(model_, next);
+    auto snap = build_snapshot();
+    if (!snap) {
+        std::swap(model_, next);  // refused: the running configuration stays as it was
+        return fail(2, snap.error().format());
+    }
+    auto c = commit(std::move(*snap));
     if (!c) return fail(2, c.error().format());
     return {};
 }
@@ -270,6 +283,46 @@ Reply Daemon::execute(const Request& req) {
         all.out += r.status ? r.err : r.out;
     }
     return all;
+}
+
+// Each SA of the snapshot: its traffic, its errors and its lifetime state (the soft limit is
+// the rekey signal; hard expiry and exhausted sequence numbers stop it).
+std::string Daemon::sa_counters(const dp::Snapshot& s, bool json) const {
+    std::string out = json ? "[" : "sas:\n";
+    if (!s.ipsec) return json ? "[]" : out;
+    bool first = true;
+    for (const dp::SaEntry& e : s.ipsec->sas) {
+        const crypto::SaRuntime& rt = *e.rt;
+        const crypto::SaStats st = rt.stats();
+        char spi[16];
+        std::snprintf(spi, sizeof spi, "0x%08x", e.spi);
+        if (json) {
+            ws::JsonObject o;
+            o.str("src", e.src.format());
+            o.str("dst", e.dst.format());
+            o.str("spi", spi);
+            o.str("mode", e.mode == crypto::Mode::kTunnel ? "tunnel" : "transport");
+            o.num("packets", rt.packets());
+            o.num("bytes", rt.bytes());
+            o.num("oseq", rt.last_seq());
+            o.num("replay_window", st.replay_window);
+            o.num("replay", st.replay);
+            o.num("integrity_failed", st.integrity_failed);
+            o.num("seq_exhausted", st.seq_exhausted);
+            o.raw("soft_expired", rt.soft_expired() ? "true" : "false");
+            o.raw("hard_expired", rt.hard_expired() ? "true" : "false");
+            out += (first ? "" : ",") + o.text();
+        } else {
+            out += "  src " + e.src.format() + " dst " + e.dst.format() + " spi " + spi + " packets " +
+                   std::to_string(rt.packets()) + " bytes " + std::to_string(rt.bytes()) + " oseq " +
+                   std::to_string(rt.last_seq()) + " replay-window " + std::to_string(st.replay_window) + " replay " +
+                   std::to_string(st.replay) + " failed " + std::to_string(st.integrity_failed) +
+                   (st.seq_exhausted ? " seq-exhausted " + std::to_string(st.seq_exhausted) : "") +
+                   (rt.hard_expired() ? " expired" : rt.soft_expired() ? " soft-expired" : "") + "\n";
+        }
+        first = false;
+    }
+    return json ? out + "]" : out;
 }
 
 std::string Daemon::show_counters(bool json) const {
@@ -344,12 +397,14 @@ std::string Daemon::show_counters(bool json) const {
         top.raw("routes", routes);
         top.raw("stages", stages);
         top.raw("workers", workers);
+        top.raw("sas", sa_counters(*s, true));
         top.num("generation", s->generation);
         return top.text() + "\n";
     }
     out += "drops:\n";
     for (size_t i = 1; i < size_t(dp::DropReason::kCount); ++i)
         if (sum.drops[i]) out += "  " + std::string(dp::kDropReasons[i].name) + " " + std::to_string(sum.drops[i]) + "\n";
+    out += sa_counters(*s, false);
     out += "rules:\n";
     for (size_t i = 0; i < s->rule_names.size(); ++i)
         out += "  " + s->rule_names[i] + "  packets " + std::to_string(s->rule_hits_total(i)) + "\n";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/model/model.h"
+#include "control/compile/compile_ipsec.h"
 #include "control/publish.h"
 #include "dataplane/counters.h"
 #include "dataplane/host_kernel.h"
@@ -46,10 +47,11 @@ public:
 private:
     Reply apply(const std::vector<std::string>& lines, bool batch);
     Reply query(const std::string& line, bool json, bool batch);
-    ws::Status commit();  // snapshot, publish, neighbours, host kernel
-    std::unique_ptr<dp::Snapshot> build_snapshot() const;
+    ws::Status commit(std::unique_ptr<dp::Snapshot> snap);  // neighbours, publish, host kernel
+    ws::Result<std::unique_ptr<dp::Snapshot>> build_snapshot();
     dp::KernelView kernel_view() const;
     std::string show_counters(bool json) const;
+    std::string sa_counters(const dp::Snapshot& s, bool json) const;
     std::string link_stats(const std::string& dev, bool json) const;
     std::string neigh_show(bool json) const;
 
@@ -58,6 +60,7 @@ private:
     dp::NeighbourTable& neigh_;
     std::vector<dp::WorkerCounters>& counters_;
     Publisher pub_;
+    SaRegistry sa_registry_;  // SA runtime state and key schedules across snapshots
     unsigned workers_;
     std::optional<dp::HostKernel> host_;
 };

@@ -153,8 +153,7 @@ bool is_algo_type(std::string_view w) {
 
 // The words whose value is state wildside does not keep: refused by name.
 bool is_unsupported_state_word(std::string_view w) {
-    return w == "seq" || w == "replay-seq" || w == "replay-oseq" || w == "replay-seq-hi" || w == "replay-oseq-hi" ||
-           w == "coa" || w == "ctx" || w == "offload" || w == "output-mark" || w == "tfcpad";
+    return w == "seq" || w == "coa" || w == "ctx" || w == "offload" || w == "output-mark" || w == "tfcpad";
 }
 
 ws::Status parse_state_word(ws::Tokens& t, std::string_view w, StateDraft& d) {
@@ -170,6 +169,12 @@ ws::Status parse_state_word(ws::Tokens& t, std::string_view w, StateDraft& d) {
         auto v = value_u32(t, w, w == "reqid" ? "REQID value is invalid" : "");
         if (!v) return v.error();
         (w == "reqid" ? s.sa.reqid : w == "if_id" ? s.sa.if_id : s.sa.replay_window) = *v;
+    } else if (w == "replay-seq" || w == "replay-oseq" || w == "replay-seq-hi" || w == "replay-oseq-hi") {
+        // Where an SA carried over a restart resumes: the 64-bit numbers in 32-bit halves.
+        auto v = value_u32(t, w, "");
+        if (!v) return v.error();
+        uint64_t& n = w.starts_with("replay-oseq") ? s.sa.replay_oseq : s.sa.replay_seq;
+        n = w.ends_with("-hi") ? (n & 0xffffffffu) | uint64_t(*v) << 32 : (n & ~uint64_t(0xffffffffu)) | *v;
     } else if (w == "flag") {
         WS_TRY(parse_flags(t, w, kStateFlagNames, "FLAG value is invalid", s.flags));
     } else if (w == "extra-flag") {

@@ -109,6 +109,9 @@ void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t i
     meta.fwmark = 0;
     meta.l2_unicast = true;
     meta.df = false;
+    meta.ike = false;
+    meta.xfrm_done = false;
+    meta.xfrm_sa = 0;
     meta.icmp_info = 0;
     meta.neigh_probe = false;
     meta.drop = DropReason::kNone;

@@ -137,7 +137,7 @@ TEST(XfrmStateInvalid, BeyondWildside) {
         kId + kGcm + " encap espinudp-nonike 4500 4500 0.0.0.0",
         kId + kGcm + " encap espintcp 4500 4500 0.0.0.0",
         kId + kGcm + " limit time-soft 10",
-        kId + kGcm + " seq 5", kId + kGcm + " replay-seq 5", kId + kGcm + " replay-oseq 5", kId + kGcm + " coa 10.0.0.9",
+        kId + kGcm + " seq 5", kId + kGcm + " coa 10.0.0.9",
         kId + kGcm + " ctx x", kId + kGcm + " offload dev eth0 dir out", kId + kGcm + " output-mark 5", kId + kGcm + " tfcpad 5",
         kId + kGcm + " sel dev eth0", kId + kGcm + " sel proto gre key 5",
         "ip xfrm state allocspi src 10.0.0.1 dst 10.0.0.2 proto esp",
@@ -298,6 +298,11 @@ TEST(XfrmState, EveryOption) {
     EXPECT_EQ(m.sa.mark_mask, 0xffffffffu);
     EXPECT_EQ(m.flags, ctl::kStateNoEcn | ctl::kStateAfUnspec);
     EXPECT_EQ(xt::parse_state_line("dst 10.0.0.2 proto esp spi 5 mark 7/0x3 " + kGcm).sa.mark_mask, 3u);
+    // Where a carried-over SA resumes: 64-bit numbers in 32-bit halves.
+    auto r = xt::parse_state_line("dst 10.0.0.2 proto esp spi 5 " + kGcm +
+                                  " flag esn replay-window 64 replay-oseq 7 replay-oseq-hi 1 replay-seq 0xfffffffe");
+    EXPECT_EQ(r.sa.replay_oseq, (uint64_t(1) << 32) | 7);
+    EXPECT_EQ(r.sa.replay_seq, 0xfffffffeu);
     // A `flag` whose word is no flag leaves it to the next keyword, as ip does.
     EXPECT_EQ(xt::parse_state_line("dst 10.0.0.2 proto esp spi 5 flag mode tunnel " + kGcm).sa.mode, crypto::Mode::kTunnel);
 }
