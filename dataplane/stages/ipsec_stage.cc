@@ -4,7 +4,6 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "crypto/esp.h"
@@ -147,10 +146,17 @@ void fix_l4_checksum(uint8_t* ip, bool v6, uint8_t proto) {
     put_cksum(c, sum);
 }
 
-// Stable order of a burst's records by SA, so that each SA's packets form one run.
+// Stable order of a burst's records by SA, so that each SA's packets form one run: an
+// insertion sort (at most a burst, usually one SA and already in order; std::stable_sort may
+// allocate).
 template <class Rec>
 void group_by_sa(Rec* r, unsigned n) {
-    std::stable_sort(r, r + n, [](const Rec& a, const Rec& b) { return a.sa < b.sa; });
+    for (unsigned i = 1; i < n; ++i) {
+        const Rec x = r[i];
+        unsigned j = i;
+        for (; j > 0 && r[j - 1].sa > x.sa; --j) r[j] = r[j - 1];
+        r[j] = x;
+    }
 }
 
 // Calls f(first, count, sa) for every run of equal SAs in records sorted by group_by_sa().

@@ -8,8 +8,14 @@
 //                -> IP: RouteStage::run (the cache) checked against RouteStage::decide, then
 //                   ForwardStage::process_one, NeighbourStage::process_one, and for ICMP errors
 //                   icmp_error_allowed / make_icmp_error.
+//                   Packets for the gateway go through IpsecStage::inbound (ESP and ESP-in-UDP
+//                   to the SAs of kIpsec) and, decrypted, through routing and check() again.
 // The snapshot is fixed (kConfig below, built once). The ingress is chosen by the low two bits
-// of the frame's last source-MAC byte: 0 and 1 eth0, 2 eth1, 3 the host interface.
+// of the frame's last source-MAC byte: 0 and 1 eth0, 2 eth1, 3 the host interface. With bit 2
+// set, the bytes after the Ethernet header are first encrypted under the tunnel SA 0x100 and
+// arrive on eth1 as ESP from 192.0.2.9, so that the fuzzer reaches past the ICV: decapsulation,
+// the inner packet's parse, its routing and the inbound policy check. (SAs only: an SPD would
+// need EAL for rte_acl, which a fuzzer does not start.)
 // Besides "no crash, no sanitizer report", cheap invariants abort: the route cache answers like
 // decide(), a forwarded IPv4 header still verifies, an ICMP error fits 576/1280 bytes and its
 // checksums verify.
@@ -21,9 +27,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "control/compile/compile_ipsec.h"
+#include "crypto/esp.h"
 #include "dataplane/arp_nd.h"
 #include "dataplane/icmp_error.h"
 #include "dataplane/stages/forward_stage.h"
+#include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
 #include "dataplane/stages/parse_stage.h"
 #include "dataplane/stages/route_stage.h"
@@ -37,7 +46,11 @@ ip route add default via 192.0.2.254
 ip -6 route add default via 2001:db8:2::fe
 ip -6 route add unreachable 2001:db8:67::/48
 ip -6 route add prohibit 2001:db8:68::/48
+ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x100 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' 0x00112233445566778899aabbccddeeff01020304 128 replay-window 64 flag esn
+ip xfrm state add src 192.0.2.9 dst 10.0.1.1 proto esp spi 0x200 reqid 2 mode transport enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 encap espinudp 4500 4500 0.0.0.0 replay-window 32
+ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x300 reqid 3 mode tunnel aead 'rfc7539esp(chacha20,poly1305)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff01020304 128 engine sodium
 )";
+constexpr uint32_t kTunnelSpi = 0x100;
 
 // Large enough for a jumbo frame; the input is cut to it.
 constexpr uint32_t kDataRoom = 9216;
@@ -46,6 +59,8 @@ using Mbuf = dptest::BasicFakeMbuf<kDataRoom>;
 struct World {
     dptest::Env env;
     dp::RouteStage route;
+    dp::IpsecStage ipsec;
+    ctl::SaRegistry sas;
     dp::IcmpRateLimiter limiter;
     Mbuf mbuf;
     uint16_t ip_id = 0;
@@ -56,6 +71,9 @@ struct World {
         ctl::Model m = dptest::model_of(kConfig, &err);
         if (!err.empty()) std::abort();
         env.snap = dptest::build_snapshot(m, 1);
+        auto t = ctl::compile_ipsec(m, sas);
+        if (!t.ok()) std::abort();
+        env.snap->ipsec = std::move(*t);
         eth0 = m.link("eth0")->ifindex;
         eth1 = m.link("eth1")->ifindex;
         host0 = m.link("host0")->ifindex;
@@ -77,6 +95,38 @@ bool same_decision(const dp::PacketMeta& got, const dp::RouteCacheEntry& want) {
         (got.out_port != want.out_port || got.out_ifindex != want.out_ifindex || got.mtu != want.mtu ||
          got.nexthop != want.nexthop || got.neigh_slot != want.neigh_slot))
         return false;
+    return true;
+}
+
+// The frame's bytes after the Ethernet header encrypted under the tunnel SA, as ESP from
+// 192.0.2.9 to eth1's 192.0.2.1. False when they do not fit.
+bool wrap_in_esp(World& w, Mbuf& f, const uint8_t* data, size_t size) {
+    const dp::IpsecTables& t = *w.env.snap->ipsec;
+    const dp::SaEntry& sa = t.sas[t.find_in(dptest::ip("192.0.2.1"), kTunnelSpi)];
+    if (size <= 14) return false;
+    const uint32_t inner = uint32_t(size - 14);
+    constexpr uint32_t kFront = 14 + 20 + 16;  // Ethernet, IPv4, SPI + seq + IV
+    if (kFront + inner + crypto::esp_tailroom(*sa.crypto, inner) > kDataRoom) return false;
+    f.reset();
+    uint8_t* base = f.data();
+    std::memcpy(base + kFront, data + 14, inner);
+    crypto::EspOut o;
+    o.payload = base + kFront;
+    o.len = inner;
+    o.headroom = 16;
+    o.tailroom = kDataRoom - kFront - inner;
+    o.next_header = (data[14] >> 4) == 6 ? crypto::kNextHeaderIpv6 : crypto::kNextHeaderIpv4;
+    crypto::esp_encap(w.ipsec.engine(), *sa.crypto, *sa.rt, {&o, 1});
+    if (o.error != crypto::EspError::kOk) return false;
+    const dp::IfaceView& eth1 = *w.env.snap->iface(w.eth1);
+    dptest::Ip4 h;
+    h.src = dptest::ip("192.0.2.9");
+    h.dst = dptest::ip("192.0.2.1");
+    h.proto = 50;
+    const dptest::Bytes hdr = dptest::ethernet(eth1.mac, dptest::kPeerMac, 0x0800, dptest::ipv4(h, dptest::Bytes(o.esp_len)));
+    std::memcpy(base, hdr.data(), 34);
+    f.m.data_len = uint16_t(34 + o.esp_len);
+    f.m.pkt_len = f.m.data_len;
     return true;
 }
 
@@ -103,7 +153,18 @@ void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageC
     dp::RouteCacheEntry fresh;
     dp::RouteStage::decide(meta, ctx, fresh);
     if (!same_decision(burst.meta[0], fresh)) std::abort();
+    // IPsec: ESP for the gateway decrypted, the inner packet routed again and checked.
+    if (w.ipsec.inbound(burst, ctx)) {
+        const dp::PacketMeta& in = burst.meta[0];
+        if (in.xfrm_sa == 0 || f.len() != in.l3_offset + in.l3_len) std::abort();
+        w.route.run(burst, ctx);
+    }
+    w.ipsec.check(burst, ctx);
     meta = burst.meta[0];
+    if (meta.next == dp::Next::kDrop) {
+        if (meta.drop == dp::DropReason::kNone) std::abort();
+        return;
+    }
 
     if (meta.next == dp::Next::kForward) {
         dp::ForwardStage::process_one(f.mbuf(), meta);
@@ -140,17 +201,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     w.env.now += 1000;  // 1 ms per input (hz = 1e6)
     const dp::StageContext ctx = w.env.ctx();
     uint32_t iif = w.eth0;
-    if (size >= 12) {
+    if (size >= 12 && (data[11] & 4) && wrap_in_esp(w, f, data, size)) {
+        iif = w.eth1;
+    } else if (size >= 12) {
         switch (data[11] & 3) {
             case 2: iif = w.eth1; break;
             case 3: iif = w.host0; break;
             default: break;
         }
     }
+    const size_t frame_len = f.len();
     const dp::IfaceView& in = *ctx.snap.iface(iif);
     dp::PacketMeta meta;
     dp::parse_packet(f.mbuf(), meta, in, iif);
-    if (f.m.data_len != f.m.pkt_len || f.m.data_len > size) std::abort();
+    if (f.m.data_len != f.m.pkt_len || f.m.data_len > frame_len) std::abort();
     switch (meta.next) {
         case dp::Next::kArp:
             if (auto v = dp::read_arp(f.mbuf()); v && v->request) {

@@ -487,3 +487,82 @@ TEST_F(IpsecStageTest, SequenceNumbersRunOutWithoutWrapping) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(IpsecStageTest, HardLifetimeStopsTheSaAndSoftIsReported) {
+    Gw a(gw_a("", "limit packet-soft 2 limit packet-hard 3"));
+    const dp::IpsecTables& t = *a.env.snap->ipsec;
+    const dp::SaEntry& out = t.sas[t.sas[0].spi == 0x1001 ? 0 : 1];
+    ASSERT_EQ(out.spi, 0x1001u);
+    FakeMbuf f;
+    for (int i = 0; i < 3; ++i) {
+        f.set(inner4(a, "10.0.1.5", "10.9.0.7"));
+        ASSERT_EQ(a.run(f, 2).next, Next::kForward) << i;
+        EXPECT_EQ(out.rt->soft_expired(), i >= 1) << i;
+    }
+    EXPECT_TRUE(out.rt->hard_expired());
+    f.set(inner4(a, "10.0.1.5", "10.9.0.7"));
+    EXPECT_EQ(a.run(f, 2).drop, DropReason::kEspLifetimeExpired);
+}
+
+TEST_F(IpsecStageTest, SaStateSurvivesRecompilesAndARecreatedSaStartsAfresh) {
+    Gw a(gw_a());
+    FakeMbuf f;
+    auto send = [&]() {
+        f.set(inner4(a, "10.0.1.5", "10.9.0.7"));
+        EXPECT_EQ(a.run(f, 2).next, Next::kForward);
+        return get32(f.bytes().data() + 38);
+    };
+    EXPECT_EQ(send(), 1u);
+    EXPECT_EQ(send(), 2u);
+    // Another change, another snapshot: the SA goes on where it was.
+    auto recompile = [&](const std::string& lines) {
+        std::string err;
+        ASSERT_TRUE(ctl::apply_batch(a.model, ctl::split_script(lines), "test").ok());
+        auto t = ctl::compile_ipsec(a.model, a.reg);
+        ASSERT_TRUE(t.ok());
+        a.env.snap->ipsec = std::move(*t);
+        a.env.snap->generation++;
+    };
+    recompile("ip route add 10.7.0.0/16 via 192.0.2.2 dev eth1\n");
+    EXPECT_EQ(send(), 3u);
+    recompile("ip xfrm state update src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' " +
+              std::string(kKeyOut) + " 128 limit packet-hard 100\n");
+    EXPECT_EQ(send(), 4u) << "update keeps the SA";
+    recompile("ip xfrm state del src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x1001\n" + sa("192.0.2.1", "192.0.2.2", "0x1001", kKeyOut));
+    EXPECT_EQ(send(), 1u) << "a new SA of the same SPI starts at 1";
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(IpsecStageTest, ABurstOfInterleavedSasIsEncryptedInRunsWithEachSasOwnNumbers) {
+    Gw a(gw_a("ip route add 10.8.0.0/16 via 192.0.2.2 dev eth1\n" + sa("192.0.2.1", "192.0.2.3", "0x1003", kKeyIn) +
+              "ip route add 192.0.2.3/32 dev eth1\n"
+              "ip xfrm policy add src 10.0.1.0/24 dst 10.8.0.0/16 dir out tmpl src 192.0.2.1 dst 192.0.2.3 proto esp reqid 1 mode tunnel\n"));
+    FakeMbuf f[6];
+    dp::Burst b;
+    b.n = 6;
+    b.in_port = a.env.iface(2).port;
+    for (int i = 0; i < 6; ++i) {
+        f[i].set(inner4(a, "10.0.1.5", i % 2 ? "10.8.0.7" : "10.9.0.7", uint16_t(2000 + i)));
+        b.pkt[i] = f[i].mbuf();
+    }
+    auto ctx = a.env.ctx();
+    a.parse.run(b, ctx);
+    a.route.run(b, ctx);
+    a.ipsec.check(b, ctx);
+    a.forward.run(b, ctx);
+    a.ipsec.outbound(b, ctx);
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_EQ(b.meta[i].next, Next::kForward) << i << " " << dp::drop_reason_name(b.meta[i].drop);
+        const Bytes out = f[i].bytes();
+        EXPECT_EQ(get32(out.data() + 34), i % 2 ? 0x1003u : 0x1001u) << i;
+        EXPECT_EQ(get32(out.data() + 38), uint32_t(i / 2 + 1)) << i;
+        EXPECT_EQ(b.meta[i].dst, ip(i % 2 ? "192.0.2.3" : "192.0.2.2")) << i;
+    }
+}
+
+}  // namespace
