@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "control/grammar/ip_grammar.h"
+#include "control/grammar/iptables_grammar.h"
 #include "control/grammar/link_grammar.h"
 #include "control/grammar/xfrm_grammar.h"
 
@@ -117,8 +118,7 @@ ws::Status apply_route(Model& m, std::string_view verb, ws::Tokens& t, const sel
 ws::Status apply_command(Model& m, std::string_view line) {
     auto words = ws::split_words(line);
     if (words.empty()) return {};
-    if (words[0] == "iptables" || words[0] == "ip6tables")
-        return make_error(Errc::kUnsupported, "iptables is not supported yet", std::string(words[0]));
+    if (is_iptables_command(words[0])) return apply_iptables(m.firewall, words);
     if (words[0] != "ip") return make_error(Errc::kInvalid, "unknown command \"" + std::string(words[0]) + "\"", std::string(words[0]));
     size_t i = 1;
     while (i < words.size() && words[i].size() > 1 && words[i][0] == '-') {

@@ -7,7 +7,9 @@
 #include "control/config.h"
 #include "control/grammar/ip_grammar.h"
 #include "control/grammar/printer.h"
+#include "control/grammar/iptables_grammar.h"
 #include "control/grammar/xfrm_grammar.h"
+#include "control/iptables_query.h"
 #include "control/xfrm_query.h"
 #include "dataplane/tables/route_decision.h"
 
@@ -206,6 +208,7 @@ QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view lin
         ws::Tokens t(std::vector<std::string_view>(words.begin() + 2, words.end()));
         return show_compiled(m, r, t);
     }
+    if (is_iptables_command(words[0])) return iptables_query(m, words);
     if (words[0] != "ip") return fail(255, "Error: unknown command \"" + std::string(words[0]) + "\"");
     size_t i = 1;
     bool v6 = false;

@@ -48,6 +48,22 @@ if [ -x "$BUILD/perf/crypto_bench" ]; then
         tee "$OUT/crypto_bench.txt"
 fi
 
+# SPD lookups: rte_acl against the linear scan, and the build of 100,000 policies (starts
+# EAL itself without hugepages; no workload files).
+if [ -x "$BUILD/perf/spd_bench" ]; then
+    echo "== $BUILD/perf/spd_bench"
+    "$BUILD/perf/spd_bench" --benchmark_out="$OUT/spd_bench.json" --benchmark_out_format=json 2>&1 |
+        tee "$OUT/spd_bench.txt"
+fi
+
+# -m string: one Hyperscan scan for all patterns against one memmem per pattern (no workload
+# files).
+if [ -x "$BUILD/perf/payload_bench" ]; then
+    echo "== $BUILD/perf/payload_bench"
+    "$BUILD/perf/payload_bench" --benchmark_out="$OUT/payload_bench.json" --benchmark_out_format=json 2>&1 |
+        tee "$OUT/payload_bench.txt"
+fi
+
 rm -f "$OUT/load_bench.txt"
 if [ "$(id -u)" = 0 ]; then
     echo "== perf/load_bench.sh $BUILD"
@@ -65,6 +81,7 @@ else
     echo "== perf/pipeline/pipeline_bench.sh skipped: needs $BUILD/wildside and dpdk-testpmd (apt-get install dpdk-dev)"
 fi
 
+[ -x "$BUILD/wildside" ] && command -v dpdk-testpmd >/dev/null && bash perf/ipsec/esp_bench.sh "$BUILD" 2>&1 | tee "$OUT/esp_bench.log"  # ESP through the pipeline, ~12 min
 $PY perf/summarize.py "$OUT" | tee "$OUT/summary.md"
 [ -f "$OUT/pipeline_bench-w1.md" ] && tee -a "$OUT/summary.md" <"$OUT/pipeline_bench-w1.md"
 echo "== run_all.sh: $((SECONDS - start)) s; results in $OUT/"

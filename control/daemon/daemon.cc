@@ -10,6 +10,7 @@
 #include "common/tokens.h"
 #include "control/compile/compiler.h"
 #include "control/config.h"
+#include "control/grammar/iptables_grammar.h"
 #include "control/grammar/printer.h"
 #include "control/query.h"
 #include "control/grammar/xfrm_grammar.h"
@@ -56,6 +57,7 @@ bool is_query(const std::string& line) {
     auto all = ws::split_words(line);
     if (all.empty()) return true;
     if (all[0] == "show") return true;
+    if (is_iptables_command(all[0])) return is_iptables_query(all);
     if (all[0] != "ip") return false;
     IpWords w = ip_words(line);
     if (w.words.empty()) return true;
@@ -94,7 +96,22 @@ ws::Result<std::vector<dp::PortSpec>> Daemon::port_specs(const Model& m) {
     return specs;
 }
 
+// Whether the configuration holds iptables rules or a DROP policy: the dataplane does not
+// enforce them yet, and a firewall that is accepted but not applied is worse than a refusal.
+bool firewall_in_use(const Firewall& fw) {
+    for (ws::Family f : {ws::Family::kInet, ws::Family::kInet6})
+        for (size_t t = 0; t < kIptTables; ++t)
+            for (const IptChain* c : fw.table(f, IptTable(t)).chains())
+                if (!c->rules.empty() || (c->builtin && c->policy != IptPolicy::kAccept)) return true;
+    return false;
+}
+
 ws::Result<std::unique_ptr<dp::Snapshot>> Daemon::build_snapshot() {
+    if (firewall_in_use(model_.firewall))
+        return ws::make_error(ws::Errc::kUnsupported,
+                              "iptables rules are read and listed (wildsidectl -c FILE iptables -S) but the dataplane does "
+                              "not apply them yet: remove them to run wildside",
+                              "iptables");
     auto s = std::make_unique<dp::Snapshot>();
     auto ipsec = compile_ipsec(model_, sa_registry_);
     if (!ipsec) return ipsec.error();

@@ -17,6 +17,7 @@
 
 #include "common/names.h"
 #include "common/result.h"
+#include "control/model/firewall_model.h"
 #include "control/model/route_table.h"
 #include "control/model/xfrm_model.h"
 #include "dataplane/tables/fib_lookup.h"
@@ -111,6 +112,7 @@ public:
     std::vector<Neighbour> neighbours;
     Sad sad;  // ip xfrm state
     Spd spd;  // ip xfrm policy
+    Firewall firewall;  // iptables, ip6tables
 
     FamilyModel& family(ws::Family f) { return f == ws::Family::kInet6 ? v6 : v4; }
     const FamilyModel& family(ws::Family f) const { return f == ws::Family::kInet6 ? v6 : v4; }

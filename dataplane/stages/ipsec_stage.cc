@@ -3,6 +3,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include <cstring>
 
@@ -11,6 +12,7 @@
 #include "dataplane/stages/parse_stage.h"
 #include "dataplane/stages/route_stage.h"
 #include "dataplane/tables/ipsec_tables.h"
+#include "dataplane/tables/spd_cache.h"
 #include "dataplane/tables/route_decision.h"
 #include "dataplane/wire.h"
 
@@ -68,10 +70,76 @@ SpdKey flow_of(rte_mbuf* m, const PacketMeta& meta, uint32_t if_id) {
     return k;
 }
 
-uint32_t lookup(const SpdDirection& d, const SpdKey& k) {
-    const SpdTable* t = d.table(k.dst.is_v6());
-    return t ? t->lookup_one(k) : SpdTable::kNoMatch;
-}
+// The SPD lookups of one burst: answered from the worker's flow cache where it can, the rest
+// gathered per direction and family so that each table is asked once for all its packets (one
+// rte_acl_classify over the burst: a lookup of one key costs about as much as one of 32).
+class Lookups {
+public:
+    Lookups(SpdCache& cache, uint64_t generation) : cache_(cache), gen_(generation) {}
+    // Packet i's key k (which must outlive run()) for direction d. The cache is probed in
+    // run(), after every key's set was prefetched here (a probe per packet would stall on each).
+    void add(const SpdDirection& d, SpdDir dir, const SpdKey* k, uint16_t i) {
+        const uint32_t h = SpdCache::hash(uint8_t(dir), *k);
+        rte_prefetch0(cache_.set_tags(h));
+        Pending& p = pending_[npending_++];
+        p = {k, &d, h, i, dir};
+    }
+    // results[i] for every packet added: the policy index, or kNoMatch.
+    void run(uint32_t* results) {
+        for (unsigned j = 0; j < npending_; ++j) {
+            const Pending& p = pending_[j];
+            if (cache_.find(gen_, uint8_t(p.dir), *p.key, p.hash, results[p.idx])) continue;
+            Group& x = groups_[group(*p.d, p.dir, p.key->dst.is_v6())];
+            x.keys[x.n] = p.key;
+            x.hash[x.n] = p.hash;
+            x.idx[x.n++] = p.idx;
+        }
+        for (unsigned g = 0; g < ndirs_ * 2; ++g) {
+            Group& x = groups_[g];
+            if (!x.n) continue;
+            const SpdTable* t = dirs_[g / 2]->table(g % 2);
+            uint32_t r[kBurstMax];
+            if (t) t->lookup(x.keys, r, x.n);
+            for (unsigned j = 0; j < x.n; ++j) {
+                const uint32_t v = t ? r[j] : SpdTable::kNoMatch;
+                results[x.idx[j]] = v;
+                cache_.insert(gen_, uint8_t(codes_[g / 2]), *x.keys[j], x.hash[j], v);
+            }
+        }
+    }
+
+private:
+    struct Pending {
+        const SpdKey* key;
+        const SpdDirection* d;
+        uint32_t hash;
+        uint16_t idx;
+        SpdDir dir;
+    };
+    struct Group {
+        const SpdKey* keys[kBurstMax];
+        uint32_t hash[kBurstMax];
+        uint16_t idx[kBurstMax];
+        unsigned n = 0;
+    };
+    unsigned group(const SpdDirection& d, SpdDir dir, bool v6) {
+        unsigned k = 0;
+        while (k < ndirs_ && dirs_[k] != &d) ++k;
+        if (k == ndirs_) {
+            dirs_[ndirs_] = &d;
+            codes_[ndirs_++] = dir;
+        }
+        return k * 2 + v6;
+    }
+    SpdCache& cache_;
+    uint64_t gen_;
+    const SpdDirection* dirs_[2] = {};
+    SpdDir codes_[2] = {};
+    unsigned ndirs_ = 0;
+    Pending pending_[kBurstMax];
+    unsigned npending_ = 0;
+    Group groups_[4];
+};
 
 // xfrm_state_ok(): whether the SA that decrypted a packet satisfies a policy's template.
 bool tmpl_ok(const PolicyTmpl& t, const SaEntry& sa) {
@@ -81,10 +149,9 @@ bool tmpl_ok(const PolicyTmpl& t, const SaEntry& sa) {
     return t.dst == sa.dst && (src_any || t.src == sa.src);
 }
 
-// __xfrm_policy_check() for one packet: kNone when it may pass.
-DropReason policy_check(const IpsecTables& t, const SpdDirection& d, const SpdKey& k, const SaEntry* sa) {
+// __xfrm_policy_check() for one packet whose SPD lookup gave r: kNone when it may pass.
+DropReason policy_check(const SpdDirection& d, const SpdKey& k, const SaEntry* sa, uint32_t r) {
     if (sa && !sa->sel_matches(k)) return DropReason::kXfrmInStateMismatch;
-    const uint32_t r = d.empty() ? SpdTable::kNoMatch : lookup(d, k);
     if (r == SpdTable::kNoMatch) {
         if (d.block_default) return DropReason::kXfrmInNoPolicy;
         // A decrypted tunnel packet needs a policy that lets it in (secpath_has_nontransport).
@@ -102,7 +169,6 @@ DropReason policy_check(const IpsecTables& t, const SpdDirection& d, const SpdKe
         if (!tm.optional) return DropReason::kXfrmInTmplMismatch;
     }
     if (sa && !used && sa->mode == crypto::Mode::kTunnel) return DropReason::kXfrmInTmplMismatch;
-    (void)t;
     return DropReason::kNone;
 }
 
@@ -312,7 +378,12 @@ void IpsecStage::check(Burst& b, const StageContext& ctx) noexcept {
     const SpdDirection& in = t->dir(SpdDir::kIn);
     const SpdDirection& fwd = t->dir(SpdDir::kFwd);
     if (in.idle() && fwd.idle() && t->sas.empty()) return;
+    SpdKey keys[kBurstMax];
+    uint32_t res[kBurstMax];
+    bool want[kBurstMax];
+    Lookups lookups(spd_cache_, ctx.snap.generation);
     for (uint16_t i = 0; i < b.n; ++i) {
+        want[i] = false;
         PacketMeta& m = b.meta[i];
         if (m.from_host) continue;  // the gateway's own packets: output policy only
         const bool local = m.next == Next::kLocal;
@@ -322,8 +393,17 @@ void IpsecStage::check(Burst& b, const StageContext& ctx) noexcept {
         // IKE reaches the gateway's daemon whatever the policies say (its socket bypass).
         if (local && !m.xfrm_sa && (m.ike || (m.proto == kProtoUdp && (m.dport == kIkePort || t->is_natt_port(m.dport)))))
             continue;
+        want[i] = true;
+        keys[i] = flow_of(b.pkt[i], m, m.xfrm_sa ? t->sas[m.xfrm_sa - 1].if_id : 0);
+        res[i] = SpdTable::kNoMatch;
+        if (!d.empty()) lookups.add(d, local ? SpdDir::kIn : SpdDir::kFwd, &keys[i], i);
+    }
+    lookups.run(res);
+    for (uint16_t i = 0; i < b.n; ++i) {
+        if (!want[i]) continue;
+        const PacketMeta& m = b.meta[i];
         const SaEntry* sa = m.xfrm_sa ? &t->sas[m.xfrm_sa - 1] : nullptr;
-        const DropReason r = policy_check(*t, d, flow_of(b.pkt[i], m, sa ? sa->if_id : 0), sa);
+        const DropReason r = policy_check(m.next == Next::kLocal ? in : fwd, keys[i], sa, res[i]);
         if (r != DropReason::kNone) b.drop(i, r);
     }
 }
@@ -363,7 +443,14 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
     };
     Rec rec[kBurstMax];
     unsigned n = 0;
+    // 1. the packets that take the out policy, their keys, one bulk lookup per family
+    SpdKey keys[kBurstMax];
+    uint32_t res[kBurstMax];
+    uint32_t if_ids[kBurstMax];
+    bool want[kBurstMax];
+    Lookups lookups(spd_cache_, t ? ctx.snap.generation : 0);
     for (uint16_t i = 0; i < b.n; ++i) {
+        want[i] = false;
         PacketMeta& m = b.meta[i];
         if (m.next != Next::kForward || m.xfrm_done) continue;
         const IfaceView* dev = ctx.snap.iface(m.out_ifindex);
@@ -376,8 +463,22 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
         }
         // The gateway's own IKE leaves in the clear (its socket bypass).
         if (!if_id && m.from_host && m.proto == kProtoUdp && (m.sport == kIkePort || t->is_natt_port(m.sport))) continue;
-        const SpdKey key = flow_of(b.pkt[i], m, if_id);
-        const uint32_t r = out.empty() ? SpdTable::kNoMatch : lookup(out, key);
+        want[i] = true;
+        // The outer header goes into headroom that receiving left cold.
+        rte_prefetch0(rte_pktmbuf_mtod(b.pkt[i], uint8_t*) - RTE_CACHE_LINE_SIZE);
+        if_ids[i] = if_id;
+        keys[i] = flow_of(b.pkt[i], m, if_id);
+        res[i] = SpdTable::kNoMatch;
+        if (!out.empty()) lookups.add(out, SpdDir::kOut, &keys[i], i);
+    }
+    lookups.run(res);
+    // 2. the action of each packet's policy; PROTECT picks the SA
+    for (uint16_t i = 0; i < b.n; ++i) {
+        if (!want[i]) continue;
+        PacketMeta& m = b.meta[i];
+        const uint32_t if_id = if_ids[i];
+        const SpdKey& key = keys[i];
+        const uint32_t r = res[i];
         if (r == SpdTable::kNoMatch) {
             if (if_id || out.block_default) b.drop(i, DropReason::kXfrmOutNoPolicy);
             continue;

@@ -14,6 +14,8 @@
 //              through a fitting SA (else plaintext that must be protected: dropped); no
 //              policy takes the direction's default, and a tunnel-mode secpath with no
 //              policy or a template-less one is dropped. IKE to the gateway bypasses.
+//   (SPD lookups go through a per-worker exact flow cache, dataplane/tables/spd_cache.h, and the
+//   misses of a burst to the compiled table in one bulk call per direction and family.)
 //   outbound() after forwarding (TTL, MTU): every packet routed to an xfrm interface looks up
 //              `dir out` with that interface's if_id; any other packet leaving through a port
 //              looks up `dir out` with if_id 0 (the gateway's own IKE, UDP from port 500 or a
@@ -46,6 +48,7 @@
 #include "crypto/engine.h"
 #include "dataplane/burst.h"
 #include "dataplane/stage.h"
+#include "dataplane/tables/spd_cache.h"
 
 namespace dp {
 
@@ -77,6 +80,7 @@ private:
     const OuterRoute& outer_route(uint32_t sa, const PacketMeta& m, const StageContext& ctx);
 
     std::unique_ptr<crypto::Engine> engine_;
+    SpdCache spd_cache_;  // SPD decisions per flow, this snapshot's (dataplane/tables/spd_cache.h)
     std::vector<OuterRoute> outer_;
     uint16_t ip_id_ = 1;
 };

@@ -19,8 +19,9 @@ static_assert(SpdTable::kMaxCompiledRules == uint32_t(RTE_ACL_MAX_PRIORITY), "rt
 namespace {
 
 // rte_acl_build() starts with its largest node limit per trie (fewer, larger tries) only when
-// given a size limit; with max_size 0 it uses its smallest, and varied rule shapes then need
-// more than its 8 tries. Over the limit it halves the node limit and tries again.
+// given a size limit; with max_size 0 it starts with its smallest, and rule sets of varied
+// shapes (prefix lengths, wild or exact ports) then need more than its 8 tries and fail. Over
+// the limit it halves the node limit (more, smaller tries) and builds again.
 constexpr size_t kAclMaxBytes = size_t(1) << 30;
 
 // The key as rte_acl reads it: the 1-byte first field, then groups of 4 bytes (one "input
@@ -107,13 +108,29 @@ ws::Status SpdTable::validate(ws::Family f, std::span<const SpdRule> rules) {
     return {};
 }
 
-ws::Result<std::unique_ptr<SpdTable>> SpdTable::build(ws::Family f, std::span<const SpdRule> rules) {
-    WS_TRY(validate(f, rules));
+// The table's bookkeeping, before a trie or a scan is made: family, size, results by rule.
+std::unique_ptr<SpdTable> SpdTable::shell(ws::Family f, std::span<const SpdRule> rules) {
     std::unique_ptr<SpdTable> t(new SpdTable);
     t->family_ = f;
     t->size_ = rules.size();
     t->results_.reserve(rules.size());
     for (const SpdRule& r : rules) t->results_.push_back(r.result);
+    return t;
+}
+
+ws::Result<std::unique_ptr<SpdTable>> SpdTable::build(ws::Family f, std::span<const SpdRule> rules) {
+    if (rules.size() > kLinearMaxRules) return build_compiled(f, rules);
+    WS_TRY(validate(f, rules));
+    std::unique_ptr<SpdTable> t = shell(f, rules);
+    if (rules.empty()) return t;
+    t->fallback_reason_ = "few rules";
+    t->make_linear(rules);  // a few rules: a scan is cheaper than the trie (perf/spd_bench.cc)
+    return t;
+}
+
+ws::Result<std::unique_ptr<SpdTable>> SpdTable::build_compiled(ws::Family f, std::span<const SpdRule> rules) {
+    WS_TRY(validate(f, rules));
+    std::unique_ptr<SpdTable> t = shell(f, rules);
     if (rules.empty()) return t;
     if (!eal_ready()) t->fallback_reason_ = "EAL not initialised";
     else if (rules.size() > kMaxCompiledRules) t->fallback_reason_ = "more rules than rte_acl priorities";
@@ -125,11 +142,7 @@ ws::Result<std::unique_ptr<SpdTable>> SpdTable::build(ws::Family f, std::span<co
 
 ws::Result<std::unique_ptr<SpdTable>> SpdTable::build_linear(ws::Family f, std::span<const SpdRule> rules) {
     WS_TRY(validate(f, rules));
-    std::unique_ptr<SpdTable> t(new SpdTable);
-    t->family_ = f;
-    t->size_ = rules.size();
-    t->results_.reserve(rules.size());
-    for (const SpdRule& r : rules) t->results_.push_back(r.result);
+    std::unique_ptr<SpdTable> t = shell(f, rules);
     t->fallback_reason_ = "asked for";
     t->make_linear(rules);
     return t;

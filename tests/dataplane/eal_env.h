@@ -21,7 +21,10 @@ inline bool eal_up() {
         cpu_set_t set;
         if (sched_getaffinity(0, sizeof set, &set) == 0)
             for (int c = 0; c < CPU_SETSIZE; ++c)
-                if (CPU_ISSET(c, &set)) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+                if (CPU_ISSET(c, &set)) {
+                    if (!cpus.empty()) cpus += ',';
+                    cpus += std::to_string(c);
+                }
         std::vector<std::string> args = {"dataplane_tests", "--no-huge", "--no-pci", "-m", "256", "--no-shconf",
                                          "--no-telemetry", "--log-level=*:error",
                                          "--file-prefix=dataplane_tests-" + std::to_string(getpid()),

@@ -61,7 +61,7 @@ SpdKey key(const char* src, const char* dst, uint8_t proto = kUdp, uint16_t spor
 enum class Impl { kAcl, kLinear };
 
 std::unique_ptr<SpdTable> make(Impl impl, Family f, const std::vector<SpdRule>& rules) {
-    auto t = impl == Impl::kAcl ? SpdTable::build(f, rules) : SpdTable::build_linear(f, rules);
+    auto t = impl == Impl::kAcl ? SpdTable::build_compiled(f, rules) : SpdTable::build_linear(f, rules);
     EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error().format());
     if (!t.ok()) return nullptr;
     EXPECT_EQ(t.value()->compiled(), impl == Impl::kAcl) << t.value()->describe();
@@ -323,10 +323,13 @@ INSTANTIATE_TEST_SUITE_P(Spd, SpdTableTest, testing::Values(Impl::kAcl, Impl::kL
 TEST(SpdTableDescribe, SaysWhichPathRuns) {
     ASSERT_TRUE(eal_up());
     std::vector<SpdRule> rules = {rule("10.0.0.0/8", "0.0.0.0/0", 0)};
-    auto a = SpdTable::build(Family::kInet, rules);
+    auto a = SpdTable::build_compiled(Family::kInet, rules);
     ASSERT_TRUE(a.ok());
     EXPECT_TRUE(a.value()->compiled());
     EXPECT_EQ(a.value()->describe(), "spd inet: 1 rules, rte_acl");
+    auto few = SpdTable::build(Family::kInet, rules);
+    ASSERT_TRUE(few.ok());
+    EXPECT_EQ(few.value()->describe(), "spd inet: 1 rules, linear scan (few rules)");
     auto l = SpdTable::build_linear(Family::kInet, rules);
     ASSERT_TRUE(l.ok());
     EXPECT_FALSE(l.value()->compiled());
@@ -445,7 +448,7 @@ void differential(Family f, size_t n_policies, size_t n_flows, uint64_t seed) {
         rules.push_back(ctl::spd_rule_of(*ordered[j], j));
         index[ordered[j]] = j;
     }
-    auto acl = SpdTable::build(f, rules);
+    auto acl = SpdTable::build_compiled(f, rules);
     auto lin = SpdTable::build_linear(f, rules);
     ASSERT_TRUE(acl.ok() && lin.ok());
     ASSERT_TRUE(acl.value()->compiled()) << acl.value()->describe();

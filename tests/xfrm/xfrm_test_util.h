@@ -13,10 +13,15 @@
 #include "control/config.h"
 #include "control/grammar/xfrm_grammar.h"
 #include "control/model/model.h"
+#include "tests/model_test_util.h"
 #include "control/xfrm_query.h"
 #include "crypto/secure_key.h"
 
 namespace xt {
+
+using modeltest::apply;
+using modeltest::error_of;
+using modeltest::must_apply;
 
 // KEYMATs: GCM-128 (16 + 4 salt), GCM-256 and ChaCha20 (32 + 4), CBC keys, HMAC keys.
 inline constexpr std::string_view kGcm128 = "0x0102030405060708090a0b0c0d0e0f1011121314";
@@ -30,26 +35,6 @@ inline constexpr std::string_view kSha1Key = "0x0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b
 inline std::string gcm_state(const std::string& spi, const std::string& extra = {}) {
     return "ip xfrm state add src 10.0.0.1 dst 10.0.0.2 proto esp spi " + spi + " reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' " +
            std::string(kGcm128) + " 128" + (extra.empty() ? "" : " " + extra);
-}
-
-inline ws::Status apply(ctl::Model& m, std::string_view script) {
-    return ctl::apply_batch(m, ctl::split_script(script), "test.conf");
-}
-
-inline void must_apply(ctl::Model& m, std::string_view script) {
-    auto st = apply(m, script);
-    ASSERT_TRUE(st.ok()) << st.error().format() << "\nscript:\n" << script;
-}
-
-// One command's error message, "" when it applied.
-inline std::string error_of(ctl::Model& m, std::string_view line) {
-    auto st = ctl::apply_command(m, line);
-    return st.ok() ? std::string() : st.error().message;
-}
-
-inline std::string error_of(std::string_view line) {
-    ctl::Model m;
-    return error_of(m, line);
 }
 
 inline ws::Errc code_of(std::string_view line) {
