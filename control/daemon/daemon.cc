@@ -466,9 +466,18 @@ std::string Daemon::link_stats(const std::string& dev, bool json) const {
             }
             rte_eth_stats st;
             if (rte_eth_stats_get(p->id, &st) == 0) missed = st.imissed + st.rx_nombuf;
+        } else if (model_.specs[i].kind == "xfrm" && l.ifindex < dp::kMaxVirtualIfindex) {
+            for (const auto& c : counters_) {  // the inner packets it carried
+                const auto& x = c.virt[l.ifindex];
+                pc.rx_packets += dp::read_counter(x.rx_packets);
+                pc.rx_bytes += dp::read_counter(x.rx_bytes);
+                pc.tx_packets += dp::read_counter(x.tx_packets);
+                pc.tx_bytes += dp::read_counter(x.tx_bytes);
+            }
         }
         std::vector<std::string> flags;
         if (l.loopback) flags = {"LOOPBACK"};
+        else if (model_.specs[i].kind == "xfrm") flags = {"NOARP"};  // as Linux lists an xfrm interface
         else flags = {"BROADCAST", "MULTICAST"};
         if (l.up) flags.push_back("UP"), flags.push_back("LOWER_UP");
         const std::string mac = p ? dp::format_mac(p->mac) : (l.loopback ? "00:00:00:00:00:00" : "");

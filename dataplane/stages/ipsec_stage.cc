@@ -365,7 +365,13 @@ bool IpsecStage::inbound(Burst& b, const StageContext& ctx) noexcept {
         m.fwmark = mark;
         m.xfrm_sa = rec[k].sa + 1;
         if (sa.if_id)
-            if (const uint32_t x = t->xfrm_ifindex(sa.if_id)) m.iif = x;
+            if (const uint32_t x = t->xfrm_ifindex(sa.if_id)) {
+                m.iif = x;
+                if (x < kMaxVirtualIfindex) {
+                    bump(ctx.counters.virt[x].rx_packets);
+                    bump(ctx.counters.virt[x].rx_bytes, m.l3_len);
+                }
+            }
         if (sa.mode == crypto::Mode::kTunnel) decap_tos(p, m, rec[k].outer_tos, sa);
         again = true;
     }
@@ -440,6 +446,7 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
     struct Rec {
         uint32_t sa;
         uint16_t i;
+        uint32_t xfrm_ifindex;  // routed to this xfrm interface (0: another egress)
     };
     Rec rec[kBurstMax];
     unsigned n = 0;
@@ -511,7 +518,7 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
             b.drop(i, DropReason::kXfrmOutUnsupported);
             continue;
         }
-        rec[n++] = {sa, i};
+        rec[n++] = {sa, i, if_id ? m.out_ifindex : 0};
     }
     if (!n) return;
     group_by_sa(rec, n);
@@ -614,6 +621,10 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
         }
         const SaEntry& sa = t->sas[rec[k].sa];
         const Plan& pl = plan[k];
+        if (const uint32_t x = rec[k].xfrm_ifindex; x && x < kMaxVirtualIfindex) {
+            bump(ctx.counters.virt[x].tx_packets);
+            bump(ctx.counters.virt[x].tx_bytes, o.len + (pl.route ? 0 : pl.hl));
+        }
         const uint32_t natt = sa.natt ? crypto::kUdpHeaderBytes : 0;
         const uint8_t proto = sa.natt ? kProtoUdp : kProtoEsp;
         uint8_t* udp = o.esp - natt;

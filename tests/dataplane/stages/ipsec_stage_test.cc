@@ -434,6 +434,8 @@ TEST_F(IpsecStageTest, XfrmInterfaceNeedsAPolicyWithItsIfIdAndDecryptedPacketsEn
     ASSERT_EQ(m.next, Next::kForward) << dp::drop_reason_name(m.drop);
     EXPECT_EQ(m.out_ifindex, 3u);
     EXPECT_EQ(get32(f.bytes().data() + 34), 0x7001u);
+    EXPECT_EQ(a.env.counters.virt[4].tx_packets, 1u) << "ipsec0 counts what it carried";
+    EXPECT_EQ(a.env.counters.virt[4].tx_bytes, 14u + 20 + 8 + 40 - 14);
     // The peer: an SA with if_id 1 delivers into its ipsec0, where the fwd policy of if_id 1
     // lets it pass.
     const std::string peer = std::string(R"(
@@ -454,6 +456,7 @@ ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x7001 reqid 7 mode 
     f.set(fr);
     m = p.run(f, 3);
     EXPECT_EQ(m.iif, 4u) << "iif is the xfrm interface";
+    EXPECT_EQ(p.env.counters.virt[4].rx_packets, 1u);
     EXPECT_EQ(m.next, Next::kForward) << dp::drop_reason_name(m.drop);
     EXPECT_EQ(m.out_ifindex, 2u);
     Gw q(peer);  // no fwd policy of if_id 1
