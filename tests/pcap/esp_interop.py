@@ -1159,26 +1159,7 @@ def write_run(run, root):
 
 
 def poll_settled(ctl, sock, proc, expected_rx, deadline):
-    counters, last_rx, stable_since, err = None, -1, None, None
-    while time.time() < deadline and proc.poll() is None:
-        if not os.path.exists(sock):
-            time.sleep(0.05)
-            continue
-        c, err = base.ctl_json(ctl, sock, "show", "counters")
-        if c is None:
-            time.sleep(0.1)
-            continue
-        counters = c
-        rx = sum(int(w.get("rx_packets", 0)) for w in c.get("workers", []))
-        now = time.time()
-        if rx != last_rx:
-            last_rx, stable_since = rx, now
-        if rx >= expected_rx and now - stable_since >= 0.3:
-            break
-        if now - stable_since >= (1.5 if rx > 0 else 6.0):
-            break
-        time.sleep(0.1)
-    return counters, err
+    return base.poll_settled(ctl, sock, proc, expected_rx, deadline, settle=0.3, quiet=1.5, quiet_empty=6.0)
 
 
 def execute(run, args, root, env):

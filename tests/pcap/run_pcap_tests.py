@@ -1193,6 +1193,33 @@ def build_case(name, config, build, args, root):
     return d, conf, sc
 
 
+def poll_settled(ctl, sock, proc, expected_rx, deadline, settle=0.2, quiet=1.2, quiet_empty=5.0):
+    """Polls `show counters` until every expected frame was received and the count held still for
+    `settle` s, or it stopped moving for `quiet` s (`quiet_empty` before the first frame: some
+    frames are never counted), or wildside exited. Returns (the last counters or None, the last
+    error)."""
+    counters, last_rx, stable_since, err = None, -1, None, None
+    while time.time() < deadline and proc.poll() is None:
+        if not os.path.exists(sock):
+            time.sleep(0.05)
+            continue
+        c, err = ctl_json(ctl, sock, "show", "counters")
+        if c is None:
+            time.sleep(0.1)
+            continue
+        counters = c
+        rx = sum(int(w.get("rx_packets", 0)) for w in c.get("workers", []))
+        now = time.time()
+        if rx != last_rx:
+            last_rx, stable_since = rx, now
+        if rx >= expected_rx and now - stable_since >= settle:
+            break
+        if now - stable_since >= (quiet if rx > 0 else quiet_empty):
+            break
+        time.sleep(0.1)
+    return counters, err
+
+
 def run_case(name, config, build, args, root):
     d, conf, sc = build_case(name, config, build, args, root)
     # the config must load offline first: a refusal there is a test bug, not a dataplane bug
@@ -1213,26 +1240,7 @@ def run_case(name, config, build, args, root):
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
         expected_rx = sum(len(v) for v in sc.inputs.values())
-        counters, last_rx, stable_since, err = None, -1, None, None
-        deadline = t0 + 30
-        while time.time() < deadline and proc.poll() is None:
-            if not os.path.exists(sock):
-                time.sleep(0.05)
-                continue
-            c, err = ctl_json(args.wildsidectl, sock, "show", "counters")
-            if c is None:
-                time.sleep(0.1)
-                continue
-            counters = c
-            rx = sum(int(w.get("rx_packets", 0)) for w in c.get("workers", []))
-            now = time.time()
-            if rx != last_rx:
-                last_rx, stable_since = rx, now
-            if rx >= expected_rx and now - stable_since >= 0.2:
-                break
-            if now - stable_since >= (1.2 if rx > 0 else 5.0):  # some frames never counted
-                break
-            time.sleep(0.1)
+        counters, err = poll_settled(args.wildsidectl, sock, proc, expected_rx, t0 + 30)
         if counters is None:
             errs.append(f"no counters from the socket before wildside exited (status {proc.poll()}): {err}")
         else:
