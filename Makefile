@@ -49,7 +49,7 @@ oracle: build
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --queries 300
 	$(PYTHON) tests/oracle/route_oracle.py --wildsidectl $(BUILD)/wildsidectl --family 6 --seed $(ORACLE_SEED) --configs 100 --queries 300
 	$(PYTHON) tests/xfrm/xfrm_oracle.py --wildsidectl $(BUILD)/wildsidectl --seed $(ORACLE_SEED) --configs 20 --lines 60
-	$(PYTHON) tests/iptables/iptables_oracle.py --wildsidectl $(BUILD)/wildsidectl --ipt-tool $(BUILD)/tests/iptables/ipt_tool --seed $(ORACLE_SEED) --packets 300
+	$(PYTHON) tests/iptables/iptables_oracle.py --wildsidectl $(BUILD)/wildsidectl --wildside $(BUILD)/wildside --ipt-tool $(BUILD)/tests/iptables/ipt_tool --seed $(ORACLE_SEED) --packets 300
 
 # Packets through real DPDK ports: scapy-built pcaps in, egress pcaps and counters checked;
 # ESP both ways against scapy's independent implementation (tests/pcap/ESP_README.md).

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "common/inet.h"
+#include "control/compile/compile_firewall.h"
 
 namespace ctl {
 
@@ -18,6 +19,7 @@ void Publisher::publish(std::unique_ptr<dp::Snapshot> next) {
     // The old counters are final now: carry them over to the same rules in the new snapshot.
     std::unordered_map<std::string, uint64_t> totals;
     for (size_t i = 0; i < old->rule_names.size(); ++i) totals[old->rule_names[i]] += old->rule_hits_total(i);
+    carry_counters(old->fw, current_->fw);
     std::unordered_map<uint64_t, uint64_t> route_totals;
     for_each_route_slot(*old, [&](ws::Family f, const dp::Route& r, size_t slot) {
         if (uint64_t n = old->route_hits_total(slot)) route_totals[route_identity(f, r)] += n;

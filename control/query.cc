@@ -208,7 +208,7 @@ QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view lin
         ws::Tokens t(std::vector<std::string_view>(words.begin() + 2, words.end()));
         return show_compiled(m, r, t);
     }
-    if (is_iptables_command(words[0])) return iptables_query(m, words);
+    if (is_iptables_command(words[0])) return iptables_query(m, words, opt.ipt_counters ? *opt.ipt_counters : IptCounterSource{});
     if (words[0] != "ip") return fail(255, "Error: unknown command \"" + std::string(words[0]) + "\"");
     size_t i = 1;
     bool v6 = false;

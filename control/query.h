@@ -17,9 +17,12 @@ struct QueryOutput {
     std::string err_text;     // the bare strerror / message, for batch JSON
 };
 
+struct IptCounterSource;
+
 struct QueryOptions {
     bool json = false;
     bool batch = false;       // one output line per query
+    const IptCounterSource* ipt_counters = nullptr;  // iptables -L -v: the running counters
 };
 
 QueryOutput run_query(const Model& m, const dp::Routing& r, std::string_view line, const QueryOptions& opt);

@@ -48,6 +48,8 @@ struct PacketMeta {
     bool ike = false;          // IKE in UDP to the NAT-T port (Non-ESP Marker): bypasses the SPD
     bool xfrm_done = false;    // the out policy was applied (bypassed or encrypted)
     uint32_t xfrm_sa = 0;      // the SA that decrypted it + 1 (Linux's secpath), 0: plaintext
+    // iptables (dataplane/stages/firewall_stage.h): the hooks this packet has been through.
+    uint8_t fw = 0;
     // Set by routing.
     uint16_t out_port = kNoPort;
     uint32_t out_ifindex = 0;

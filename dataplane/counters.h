@@ -14,8 +14,8 @@ inline constexpr unsigned kMaxWorkers = 16;
 inline constexpr unsigned kMaxVirtualIfindex = 64;
 
 // The stages the worker times, in pipeline order (names for `show counters`).
-enum class StageId : uint8_t { kRx, kParse, kRoute, kIpsecIn, kForward, kIpsecOut, kNeighbour, kTx, kSlowPath, kCount };
-inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "ipsec-in", "forward", "ipsec-out", "neighbour", "tx", "slow-path"};
+enum class StageId : uint8_t { kRx, kParse, kRoute, kIpsecIn, kForward, kIpsecOut, kNeighbour, kTx, kSlowPath, kFirewall, kCount };
+inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "ipsec-in", "forward", "ipsec-out", "neighbour", "tx", "slow-path", "firewall"};
 static_assert(sizeof(kStageNames) / sizeof(kStageNames[0]) == static_cast<size_t>(StageId::kCount));
 
 struct PortCounters {

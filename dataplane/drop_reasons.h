@@ -89,6 +89,10 @@ enum class DropReason : uint8_t {
     kXfrmOutUnsupported,
     kXfrmOutLoop,
     kXfrmOutNoRoute,
+    // iptables filter (and mangle) verdicts
+    kFwDrop,
+    kFwPolicyDrop,
+    kFwReject,
     // resources and I/O
     kNoMbuf,
     kTxFull,
@@ -164,6 +168,9 @@ inline constexpr DropReasonInfo kDropReasons[] = {
     {DropReason::kXfrmOutUnsupported, "xfrm-out-unsupported", Severity::kWarning, "out policy with templates other than one ESP (AH, IPComp, nesting)"},
     {DropReason::kXfrmOutLoop, "xfrm-out-loop", Severity::kWarning, "the encrypted packet's route leads back into IPsec or to the gateway itself"},
     {DropReason::kXfrmOutNoRoute, "xfrm-out-no-route", Severity::kWarning, "no usable route to the SA's destination"},
+    {DropReason::kFwDrop, "fw-drop", Severity::kInfo, "an iptables rule's DROP (the rule's counters say which)"},
+    {DropReason::kFwPolicyDrop, "fw-policy-drop", Severity::kInfo, "an iptables chain's DROP policy"},
+    {DropReason::kFwReject, "fw-reject", Severity::kInfo, "an iptables rule's REJECT (the ICMP error or TCP RST is sent)"},
     {DropReason::kNoMbuf, "no-mbuf", Severity::kError, "packet buffer pool exhausted"},
     {DropReason::kTxFull, "tx-full", Severity::kWarning, "egress queue full"},
 };

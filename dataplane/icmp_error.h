@@ -22,6 +22,16 @@ bool icmp_error_allowed(const rte_mbuf* m, const PacketMeta& meta) noexcept;
 // proto,tos,ttl} describe the new packet afterwards. False when the mbuf cannot hold it.
 bool make_icmp_error(rte_mbuf* m, PacketMeta& meta, const ws::InetAddr& src, uint16_t ip_id) noexcept;
 
+// REJECT --reject-with tcp-reset: marks a packet for make_tcp_reset() in meta.icmp_type (no
+// ICMP type is 255).
+inline constexpr uint8_t kTcpResetType = 255;
+
+// Rewrites the TCP segment in m into the RST Linux's nf_send_reset()/nf_send_reset6() answer
+// it with: addresses and ports swapped, the ack's sequence number (or an ACK of everything the
+// segment carried), no payload, TTL/hop limit 64, DF set. False for a segment that gets no RST
+// (itself a RST, truncated, not TCP) or an mbuf that cannot hold it.
+bool make_tcp_reset(rte_mbuf* m, PacketMeta& meta, uint16_t ip_id) noexcept;
+
 // Linux's two limits: per destination (inet_peer_xrlim_allow: a token per icmp_ratelimit
 // = 1 s, bursts of 6) and global (icmp_global_allow: 1000/s, bursts of 50). Per worker.
 class IcmpRateLimiter {

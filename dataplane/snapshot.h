@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dataplane/burst.h"
+#include "dataplane/tables/fw_table.h"
 #include "dataplane/tables/ipsec_tables.h"
 #include "dataplane/tables/neighbour_table.h"
 #include "dataplane/tables/routing.h"
@@ -44,6 +45,12 @@ struct Snapshot {
     uint64_t generation = 0;
     std::unique_ptr<Routing> routing;
     std::unique_ptr<IpsecTables> ipsec;      // SAD and SPD (null: no IPsec configured)
+    // iptables: [family (inet 0, inet6 2) + table (filter 0, mangle 1)], null where the table
+    // does nothing; one FwScratch per worker (Hyperscan scratch, -m string bitmaps).
+    std::array<std::unique_ptr<FwTable>, 4> fw;
+    std::unique_ptr<FwScratch[]> fw_scratch;
+    bool fw_any = false;
+    const FwTable* fw_table(ws::Family f, bool mangle) const { return fw[(f == ws::Family::kInet6 ? 2 : 0) + mangle].get(); }
     std::vector<IfaceView> ifaces;           // by ifindex
     std::vector<uint32_t> ifindex_of_port;   // DPDK port id -> ifindex (0: not ours)
     uint16_t host_port = kNoPort;

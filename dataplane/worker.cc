@@ -106,15 +106,18 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
     bump(c.rx_packets, b.n);
     parse_.run(b, ctx);
     clk.lap(c, StageId::kParse, b.n);
-    route_.run(b, ctx);
-    clk.lap(c, StageId::kRoute, b.n);
+    route(b, ctx, clk);
     if (ctx.snap.ipsec) {
-        if (ipsec_.inbound(b, ctx)) route_.run(b, ctx);  // the decrypted packets
+        if (ipsec_.inbound(b, ctx)) route(b, ctx, clk);  // the decrypted packets
         ipsec_.check(b, ctx);
         clk.lap(c, StageId::kIpsecIn, b.n);
     }
     forward_.run(b, ctx);
     clk.lap(c, StageId::kForward, b.n);
+    if (ctx.snap.fw_any) {
+        firewall_.forward(b, ctx);
+        clk.lap(c, StageId::kFirewall, b.n);
+    }
     ipsec_.outbound(b, ctx);
     clk.lap(c, StageId::kIpsecOut, b.n);
     // The slow path: ARP, ND and ICMP errors (which become packets to route and send).
@@ -168,6 +171,22 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
     }
     if (ndead) rte_pktmbuf_free_bulk(dead, ndead);
     clk.lap(c, StageId::kTx, b.n);
+}
+
+void Worker::route(Burst& b, const StageContext& ctx, StageClock& clk) {
+    WorkerCounters& c = counters_;
+    if (!ctx.snap.fw_any) {
+        route_.run(b, ctx);
+        clk.lap(c, StageId::kRoute, b.n);
+        return;
+    }
+    firewall_.prerouting(b, ctx);
+    clk.lap(c, StageId::kFirewall, b.n);
+    route_.run(b, ctx);
+    clk.lap(c, StageId::kRoute, b.n);
+    if (firewall_.output(b, ctx)) route_.run(b, ctx);
+    firewall_.local(b, ctx);
+    clk.lap(c, StageId::kFirewall, b.n);
 }
 
 void Worker::tx_enqueue(uint16_t port, rte_mbuf* m, const StageContext& ctx) {
@@ -295,7 +314,8 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
     meta.next = Next::kDrop;
     meta.drop = DropReason::kNone;
     if (!icmp_error_allowed(m, meta)) return;
-    if (!icmp_limit_.allow(meta.src, ctx.now_tsc, ctx.tsc_hz)) {
+    const bool rst = meta.icmp_type == kTcpResetType;  // REJECT --reject-with tcp-reset: not rate limited
+    if (!rst && !icmp_limit_.allow(meta.src, ctx.now_tsc, ctx.tsc_hz)) {
         meta.drop = DropReason::kIcmpRateLimited;
         return;
     }
@@ -303,19 +323,19 @@ void Worker::handle_icmp_error(rte_mbuf* m, PacketMeta& meta, const StageContext
     sel::FlowKey k;
     k.daddr = meta.src;
     k.saddr = ws::InetAddr::zero(meta.src.family);
-    k.tos = meta.dst.is_v6() ? 0 : uint8_t((meta.tos & 0x1e) | 0xc0);
+    k.tos = meta.dst.is_v6() || rst ? 0 : uint8_t((meta.tos & 0x1e) | 0xc0);
     k.mark = meta.fwmark;
-    k.proto = meta.dst.is_v6() ? uint8_t(IPPROTO_ICMPV6) : uint8_t(IPPROTO_ICMP);
+    k.proto = rst ? uint8_t(IPPROTO_TCP) : meta.dst.is_v6() ? uint8_t(IPPROTO_ICMPV6) : uint8_t(IPPROTO_ICMP);
     const RouteDecision d = route_output(*ctx.snap.routing, k);
     if (d.error || !d.saddr.valid() || d.saddr.is_zero()) {
         meta.drop = DropReason::kIcmpNotSent;
         return;
     }
-    if (!make_icmp_error(m, meta, d.saddr, ip_id_++)) {
+    if (rst ? !make_tcp_reset(m, meta, ip_id_++) : !make_icmp_error(m, meta, d.saddr, ip_id_++)) {
         meta.drop = DropReason::kIcmpNotSent;
         return;
     }
-    bump(counters_.icmp_sent);
+    if (!rst) bump(counters_.icmp_sent);
     meta.from_host = true;  // locally generated from here on
     meta.xfrm_sa = 0;
     meta.xfrm_done = false;

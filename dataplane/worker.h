@@ -4,8 +4,10 @@
 // Run to completion: a burst is finished before the next is received.
 //
 // The pipeline (process_burst):
-//   parse -> route -> ipsec inbound (decrypt; the inner packets route again) -> ipsec check
-//   (in/fwd policies) -> forward -> ipsec outbound (out policies, encrypt, outer route)
+//   parse -> [mangle PREROUTING] -> route -> [mangle OUTPUT, INPUT, filter OUTPUT] -> ipsec
+//   inbound (decrypt; the inner packets take the same steps again) -> ipsec check
+//   (in/fwd policies) -> forward -> [FORWARD, mangle POSTROUTING] -> ipsec outbound (out policies,
+//   encrypt, outer route)
 //   -> slow path (ARP/ND, ICMP errors; their packets take the outbound step too) -> neighbour
 //   -> tx
 // Stages only set verdicts; the worker alone frees, counts and transmits (STYLE 8). It loads
@@ -21,6 +23,7 @@
 #include "dataplane/burst.h"
 #include "dataplane/counters.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/stages/firewall_stage.h"
 #include "dataplane/stages/forward_stage.h"
 #include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
@@ -77,6 +80,9 @@ private:
     };
 
     void run_pipeline(Burst& b, const StageContext& ctx, StageClock& clock);
+    // mangle PREROUTING, routing, mangle OUTPUT (routing again when it changed a mark), the
+    // INPUT and filter OUTPUT hooks: for the packets of a burst that wait for routing.
+    void route(Burst& b, const StageContext& ctx, StageClock& clock);
     void tx_enqueue(uint16_t port, rte_mbuf* m, const StageContext& ctx);
     void flush_port(uint16_t port, const StageContext& ctx);
     void handle_arp(rte_mbuf* m, PacketMeta& meta, const StageContext& ctx);
@@ -95,6 +101,7 @@ private:
     std::atomic<uint64_t>& last_rx_tsc_;
     ParseStage parse_;
     RouteStage route_;
+    FirewallStage firewall_;
     ForwardStage forward_;
     IpsecStage ipsec_;
     NeighbourStage neighbour_;

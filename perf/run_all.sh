@@ -41,28 +41,16 @@ for p in $PROGRAMS; do
         tee "$OUT/$p.txt"
 done
 
-# ESP against raw ipsec-mb / libsodium on the same buffers (no workload files).
-if [ -x "$BUILD/perf/crypto_bench" ]; then
-    echo "== $BUILD/perf/crypto_bench"
-    "$BUILD/perf/crypto_bench" --benchmark_out="$OUT/crypto_bench.json" --benchmark_out_format=json 2>&1 |
-        tee "$OUT/crypto_bench.txt"
-fi
-
-# SPD lookups: rte_acl against the linear scan, and the build of 100,000 policies (starts
-# EAL itself without hugepages; no workload files).
-if [ -x "$BUILD/perf/spd_bench" ]; then
-    echo "== $BUILD/perf/spd_bench"
-    "$BUILD/perf/spd_bench" --benchmark_out="$OUT/spd_bench.json" --benchmark_out_format=json 2>&1 |
-        tee "$OUT/spd_bench.txt"
-fi
-
-# -m string: one Hyperscan scan for all patterns against one memmem per pattern (no workload
-# files).
-if [ -x "$BUILD/perf/payload_bench" ]; then
-    echo "== $BUILD/perf/payload_bench"
-    "$BUILD/perf/payload_bench" --benchmark_out="$OUT/payload_bench.json" --benchmark_out_format=json 2>&1 |
-        tee "$OUT/payload_bench.txt"
-fi
+# The programs that need no workload files: crypto_bench (ESP against raw ipsec-mb/libsodium),
+# spd_bench (SPD lookups, rte_acl against the scan, the build of 100,000 policies), payload_bench
+# (-m string: one Hyperscan scan against one memmem per pattern), fw_bench (iptables
+# classification at 10/1,000/10,000 rules against the scan and the reference walk). spd_bench
+# and fw_bench start EAL themselves, without hugepages.
+for b in crypto_bench spd_bench payload_bench fw_bench; do
+    [ -x "$BUILD/perf/$b" ] || continue
+    echo "== $BUILD/perf/$b"
+    "$BUILD/perf/$b" --benchmark_out="$OUT/$b.json" --benchmark_out_format=json 2>&1 | tee "$OUT/$b.txt"
+done
 
 rm -f "$OUT/load_bench.txt"
 if [ "$(id -u)" = 0 ]; then

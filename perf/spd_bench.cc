@@ -35,6 +35,7 @@
 
 #include "dataplane/tables/spd_cache.h"
 #include "dataplane/tables/spd_table.h"
+#include "perf/bench_eal.h"
 #include "perf/workload.h"
 
 namespace {
@@ -215,30 +216,17 @@ void BM_Build(benchmark::State& st) {
     st.SetLabel(label);
 }
 
-// EAL with plain memory; the main lcore may run on any CPU of this process.
-bool start_eal(const char* prog) {
-    std::vector<std::string> args = {prog, "--no-huge", "--no-pci", "-m", "4096", "--no-shconf", "--no-telemetry",
-                                     "--log-level=*:error", "--file-prefix=spd_bench-" + std::to_string(getpid())};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    return rte_eal_init(int(argv.size()), argv.data()) >= 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (!start_eal(argv[0])) {
-        std::fprintf(stderr, "spd_bench: rte_eal_init failed\n");
-        return 1;
-    }
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    perf::BenchEal eal(argv[0], "spd_bench");
+    if (!eal.ok()) return 1;
     benchmark::RegisterBenchmark("BM_SpdAcl", BM_Lookup, Impl::kAcl)->Arg(1)->Arg(16)->Arg(1000)->Arg(100000)->MinTime(0.5);
     benchmark::RegisterBenchmark("BM_SpdLinear", BM_Lookup, Impl::kLinear)->Arg(1)->Arg(16)->Arg(1000)->Arg(10000)->MinTime(0.5);
     benchmark::RegisterBenchmark("BM_SpdCached", BM_Cached)->Arg(1)->Arg(1000)->Arg(100000)->MinTime(0.5);
     benchmark::RegisterBenchmark("BM_SpdBuild", BM_Build)->Arg(1000)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond);
     const int rc = perf::run_benchmarks(argc, argv);
     rigs().clear();  // rte_acl_free() before EAL goes
-    rte_eal_cleanup();
-    if (runtime_dir.find("/spd_bench-") != std::string::npos) rmdir(runtime_dir.c_str());
+    eal.finish();
     return rc;
 }

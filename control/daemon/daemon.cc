@@ -10,6 +10,7 @@
 #include "common/tokens.h"
 #include "control/compile/compiler.h"
 #include "control/config.h"
+#include "control/compile/compile_firewall.h"
 #include "control/grammar/iptables_grammar.h"
 #include "control/grammar/printer.h"
 #include "control/query.h"
@@ -96,26 +97,12 @@ ws::Result<std::vector<dp::PortSpec>> Daemon::port_specs(const Model& m) {
     return specs;
 }
 
-// Whether the configuration holds iptables rules or a DROP policy: the dataplane does not
-// enforce them yet, and a firewall that is accepted but not applied is worse than a refusal.
-bool firewall_in_use(const Firewall& fw) {
-    for (ws::Family f : {ws::Family::kInet, ws::Family::kInet6})
-        for (size_t t = 0; t < kIptTables; ++t)
-            for (const IptChain* c : fw.table(f, IptTable(t)).chains())
-                if (!c->rules.empty() || (c->builtin && c->policy != IptPolicy::kAccept)) return true;
-    return false;
-}
-
 ws::Result<std::unique_ptr<dp::Snapshot>> Daemon::build_snapshot() {
-    if (firewall_in_use(model_.firewall))
-        return ws::make_error(ws::Errc::kUnsupported,
-                              "iptables rules are read and listed (wildsidectl -c FILE iptables -S) but the dataplane does "
-                              "not apply them yet: remove them to run wildside",
-                              "iptables");
     auto s = std::make_unique<dp::Snapshot>();
     auto ipsec = compile_ipsec(model_, sa_registry_);
     if (!ipsec) return ipsec.error();
     s->ipsec = std::move(*ipsec);
+    WS_TRY(attach_firewall(*s, model_.firewall, model_.ifs.links, workers_));
     s->generation = pub_.next_generation();
     s->routing = compile_routing(model_);
     uint32_t max_ifindex = 0;
@@ -276,6 +263,11 @@ Reply Daemon::query(const std::string& line, bool json, bool batch) {
     }
     const dp::Snapshot* s = pub_.current();
     QueryOptions opt{json, batch};
+    IptCounterSource ipt;
+    if (!all.empty() && is_iptables_command(all[0])) {
+        ipt = counter_source(s->fw);
+        opt.ipt_counters = &ipt;
+    }
     auto q = run_query(model_, *s->routing, line, opt);
     return {q.status, q.out, q.err};
 }

@@ -112,6 +112,7 @@ void parse_packet(rte_mbuf* m, PacketMeta& meta, const IfaceView& in, uint32_t i
     meta.ike = false;
     meta.xfrm_done = false;
     meta.xfrm_sa = 0;
+    meta.fw = 0;
     meta.icmp_info = 0;
     meta.neigh_probe = false;
     meta.drop = DropReason::kNone;

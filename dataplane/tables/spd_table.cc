@@ -1,5 +1,7 @@
 #include "dataplane/tables/spd_table.h"
 
+#include "dataplane/tables/acl_util.h"
+
 #include <rte_acl.h>
 #include <rte_byteorder.h>
 #include <rte_errno.h>
@@ -18,12 +20,6 @@ static_assert(SpdTable::kMaxCompiledRules == uint32_t(RTE_ACL_MAX_PRIORITY), "rt
 
 namespace {
 
-// rte_acl_build() starts with its largest node limit per trie (fewer, larger tries) only when
-// given a size limit; with max_size 0 it starts with its smallest, and rule sets of varied
-// shapes (prefix lengths, wild or exact ports) then need more than its 8 tries and fail. Over
-// the limit it halves the node limit (more, smaller tries) and builds again.
-constexpr size_t kAclMaxBytes = size_t(1) << 30;
-
 // The key as rte_acl reads it: the 1-byte first field, then groups of 4 bytes (one "input
 // index" each), every multi-byte field in network order. kWords 32-bit words per address.
 template <unsigned kWords>
@@ -40,56 +36,24 @@ static_assert(sizeof(AclKey<1>) == 24 && sizeof(AclKey<4>) == 48);
 template <unsigned kWords>
 constexpr unsigned kFields = 1 + 2 * kWords + 4;
 
-// RTE_ACL_RULE_DEF() as a template: rte_acl copies rules of this exact layout.
 template <unsigned kWords>
-struct AclRule {
-    rte_acl_rule_data data;
-    rte_acl_field field[kFields<kWords>];
-};
+using AclRule = AclRuleOf<kFields<kWords>>;
 static_assert(sizeof(AclRule<1>) == RTE_ACL_RULE_SZ(kFields<1>) && sizeof(AclRule<4>) == RTE_ACL_RULE_SZ(kFields<4>));
 
 template <unsigned kWords>
 rte_acl_config acl_config() {
     using Key = AclKey<kWords>;
-    rte_acl_config cfg{};
-    cfg.num_categories = 1;
-    cfg.max_size = kAclMaxBytes;
-    unsigned f = 0, input = 0;
-    auto field = [&](uint8_t type, uint8_t size, size_t offset, bool shares_input) {
-        if (!shares_input && f > 0) ++input;
-        cfg.defs[f] = rte_acl_field_def{type, size, uint8_t(f), uint8_t(input), uint32_t(offset)};
-        ++f;
-    };
-    field(RTE_ACL_FIELD_TYPE_BITMASK, 1, offsetof(Key, proto), false);
-    for (unsigned w = 0; w < kWords; ++w) field(RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(Key, src) + 4 * w, false);
-    for (unsigned w = 0; w < kWords; ++w) field(RTE_ACL_FIELD_TYPE_MASK, 4, offsetof(Key, dst) + 4 * w, false);
-    field(RTE_ACL_FIELD_TYPE_BITMASK, 2, offsetof(Key, sport), false);
-    field(RTE_ACL_FIELD_TYPE_BITMASK, 2, offsetof(Key, dport), true);  // the ports share 4 bytes
-    field(RTE_ACL_FIELD_TYPE_BITMASK, 4, offsetof(Key, mark), false);
-    field(RTE_ACL_FIELD_TYPE_BITMASK, 4, offsetof(Key, if_id), false);
-    cfg.num_fields = f;
-    return cfg;
+    AclConfigBuilder b;
+    acl_head_fields(b, offsetof(Key, proto), offsetof(Key, src), offsetof(Key, dst), kWords);
+    b.field(RTE_ACL_FIELD_TYPE_BITMASK, 2, offsetof(Key, sport));
+    b.field(RTE_ACL_FIELD_TYPE_BITMASK, 2, offsetof(Key, dport), true);  // the ports share 4 bytes
+    b.field(RTE_ACL_FIELD_TYPE_BITMASK, 4, offsetof(Key, mark));
+    b.field(RTE_ACL_FIELD_TYPE_BITMASK, 4, offsetof(Key, if_id));
+    return b.config();
 }
-
-// Word w (host order) of an address, and the mask of a prefix length over that word.
-uint32_t addr_word(const ws::InetAddr& a, unsigned w) {
-    const uint8_t* b = a.b.data() + 4 * w;
-    return uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
-}
-unsigned word_len(unsigned len, unsigned w) { return std::min(32u, len > 32 * w ? len - 32 * w : 0u); }
-uint32_t len_mask(unsigned bits) { return bits ? ~uint32_t(0) << (32 - bits) : 0; }
 
 // Linux: (mark & m) == v never holds when v has bits outside m.
 bool can_match(const SpdRule& r) { return (r.mark_v & ~r.mark_m) == 0; }
-
-bool eal_ready() { return rte_lcore_count() > 0; }  // 0 until rte_eal_init()
-
-std::atomic<uint32_t> g_ctx_seq{0};  // rte_acl context names must be unique
-
-struct AclCtxFree {
-    void operator()(rte_acl_ctx* c) const { rte_acl_free(c); }
-};
-using AclCtxPtr = std::unique_ptr<rte_acl_ctx, AclCtxFree>;
 
 }  // namespace
 
@@ -182,29 +146,12 @@ void SpdTable::compile(std::span<const SpdRule> rules) {
     }
     if (acl.empty()) return;  // nothing can match: no trie, every lookup misses
 
-    char name[RTE_ACL_NAMESIZE];
-    std::snprintf(name, sizeof name, "spd%u-%u", kWords == 1 ? 4u : 6u, g_ctx_seq.fetch_add(1, std::memory_order_relaxed));
-    rte_acl_param param{};
-    param.name = name;
-    param.socket_id = SOCKET_ID_ANY;
-    param.rule_size = uint32_t(sizeof(AclRule<kWords>));
-    param.max_rule_num = uint32_t(acl.size());
-    AclCtxPtr ctx(rte_acl_create(&param));
-    if (!ctx) {
-        fallback_reason_ = std::string("rte_acl_create: ") + rte_strerror(rte_errno);
-        return;
-    }
-    int rc = rte_acl_add_rules(ctx.get(), reinterpret_cast<const rte_acl_rule*>(acl.data()), uint32_t(acl.size()));
-    if (rc != 0) {
-        fallback_reason_ = std::string("rte_acl_add_rules: ") + std::strerror(-rc);
-        return;
-    }
+    char prefix[8];
+    std::snprintf(prefix, sizeof prefix, "spd%u", kWords == 1 ? 4u : 6u);
     const rte_acl_config cfg = acl_config<kWords>();
-    rc = rte_acl_build(ctx.get(), &cfg);
-    if (rc != 0) {
-        fallback_reason_ = std::string("rte_acl_build: ") + std::strerror(-rc);
-        return;
-    }
+    AclCtxPtr ctx = make_acl_ctx(prefix, acl.data(), uint32_t(acl.size()), uint32_t(sizeof(AclRule<kWords>)), cfg,
+                                 fallback_reason_);
+    if (!ctx) return;
     ctx_ = ctx.release();
 }
 

@@ -5,7 +5,9 @@
 // worker does with a packet, without EAL or ports:
 //   parse_packet -> ARP: read_arp, arp_reply_in_place for a request
 //                -> ND: read_nd, nd_advert_in_place for a solicitation
-//                -> IP: RouteStage::run (the cache) checked against RouteStage::decide, then
+//                -> IP: FirewallStage::prerouting (iptables mangle: MARK, DSCP, -m string),
+//                   RouteStage::run (the cache) checked against RouteStage::decide, the filter
+//                   hooks (REJECT: make_tcp_reset's RST checked like an ICMP error), then
 //                   ForwardStage::process_one, NeighbourStage::process_one, and for ICMP errors
 //                   icmp_error_allowed / make_icmp_error.
 //                   Packets for the gateway go through IpsecStage::inbound (ESP and ESP-in-UDP
@@ -27,10 +29,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "control/compile/compile_firewall.h"
 #include "control/compile/compile_ipsec.h"
 #include "crypto/esp.h"
 #include "dataplane/arp_nd.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/stages/firewall_stage.h"
 #include "dataplane/stages/forward_stage.h"
 #include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
@@ -49,6 +53,18 @@ ip -6 route add prohibit 2001:db8:68::/48
 ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x100 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' 0x00112233445566778899aabbccddeeff01020304 128 replay-window 64 flag esn
 ip xfrm state add src 192.0.2.9 dst 10.0.1.1 proto esp spi 0x200 reqid 2 mode transport enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 encap espinudp 4500 4500 0.0.0.0 replay-window 32
 ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x300 reqid 3 mode tunnel aead 'rfc7539esp(chacha20,poly1305)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff01020304 128 engine sodium
+ip rule add fwmark 0x1/0x1 table 100 priority 90
+iptables -t mangle -A PREROUTING -p tcp --dport 23 -j MARK --set-mark 0x1
+iptables -t mangle -A PREROUTING -m string --string GET --algo bm --to 80 -j DSCP --set-dscp 10
+iptables -t mangle -A PREROUTING -p udp -m multiport --dports 53,5000:5010 -j MARK --or-mark 0x10
+iptables -t mangle -A POSTROUTING -m length --length 0:100 -j DSCP --set-dscp 46
+iptables -A FORWARD -p tcp --dport 25 -j REJECT --reject-with tcp-reset
+iptables -A FORWARD -p udp --dport 69 -j REJECT --reject-with icmp-host-prohibited
+iptables -A FORWARD -m string --hex-string "|deadbeef|" --algo kmp -j DROP
+iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset
+ip6tables -t mangle -A PREROUTING -p tcp --dport 23 -j MARK --set-mark 0x1
+ip6tables -A FORWARD -p tcp --dport 25 -j REJECT --reject-with tcp-reset
+ip6tables -A FORWARD -p udp -j REJECT
 )";
 constexpr uint32_t kTunnelSpi = 0x100;
 
@@ -59,6 +75,7 @@ using Mbuf = dptest::BasicFakeMbuf<kDataRoom>;
 struct World {
     dptest::Env env;
     dp::RouteStage route;
+    dp::FirewallStage fw;
     dp::IpsecStage ipsec;
     ctl::SaRegistry sas;
     dp::IcmpRateLimiter limiter;
@@ -74,6 +91,7 @@ struct World {
         auto t = ctl::compile_ipsec(m, sas);
         if (!t.ok()) std::abort();
         env.snap->ipsec = std::move(*t);
+        if (!ctl::attach_firewall(*env.snap, m.firewall, m.ifs.links, 1).ok()) std::abort();
         eth0 = m.link("eth0")->ifindex;
         eth1 = m.link("eth1")->ifindex;
         host0 = m.link("host0")->ifindex;
@@ -149,15 +167,25 @@ void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageC
     burst.n = 1;
     burst.pkt[0] = f.mbuf();
     burst.meta[0] = meta;
+    // iptables mangle PREROUTING (marks, DSCP), then the route through the cache, then the same
+    // decision without it, then mangle OUTPUT and the filter hooks.
+    w.fw.prerouting(burst, ctx);
+    const dp::PacketMeta pre = burst.meta[0];
+    if (pre.next == dp::Next::kRoute && pre.dst.is_v4() && !dptest::checksum_verifies(f.data() + pre.l3_offset, 20))
+        std::abort();  // DSCP keeps the header checksum right
     w.route.run(burst, ctx);
     dp::RouteCacheEntry fresh;
-    dp::RouteStage::decide(meta, ctx, fresh);
-    if (!same_decision(burst.meta[0], fresh)) std::abort();
+    dp::RouteStage::decide(pre, ctx, fresh);
+    if (pre.next == dp::Next::kRoute && !same_decision(burst.meta[0], fresh)) std::abort();
+    if (w.fw.output(burst, ctx)) w.route.run(burst, ctx);
+    w.fw.local(burst, ctx);
     // IPsec: ESP for the gateway decrypted, the inner packet routed again and checked.
     if (w.ipsec.inbound(burst, ctx)) {
         const dp::PacketMeta& in = burst.meta[0];
         if (in.xfrm_sa == 0 || f.len() != in.l3_offset + in.l3_len) std::abort();
+        w.fw.prerouting(burst, ctx);
         w.route.run(burst, ctx);
+        w.fw.local(burst, ctx);
     }
     w.ipsec.check(burst, ctx);
     meta = burst.meta[0];
@@ -168,10 +196,21 @@ void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageC
 
     if (meta.next == dp::Next::kForward) {
         dp::ForwardStage::process_one(f.mbuf(), meta);
+        burst.meta[0] = meta;
+        w.fw.forward(burst, ctx);
+        meta = burst.meta[0];
         if (meta.next == dp::Next::kForward && !meta.from_host && meta.dst.is_v4()) {
             const uint8_t* ip = f.data() + meta.l3_offset;
             if (!dptest::checksum_verifies(ip, (ip[0] & 0x0f) * 4u)) std::abort();
         }
+    }
+    if (meta.next == dp::Next::kIcmpError && meta.icmp_type == dp::kTcpResetType) {
+        if (dp::make_tcp_reset(f.mbuf(), meta, w.ip_id++)) {
+            const uint8_t* ip = f.data() + 14;
+            if (f.len() != 14u + meta.l3_len || !dptest::l4_checksum_verifies(ip)) std::abort();
+            if (meta.dst.is_v4() && !dptest::checksum_verifies(ip, 20)) std::abort();
+        }
+        return;
     }
     if (meta.next == dp::Next::kIcmpError) {
         if (dp::icmp_error_allowed(f.mbuf(), meta) && w.limiter.allow(meta.src, ctx.now_tsc, ctx.tsc_hz)) {

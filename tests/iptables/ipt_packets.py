@@ -15,6 +15,19 @@ for -m length), each tagged by its IPv4 id or IPv6 flow label, are written onto 
 with an AF_PACKET socket, and raw sockets on S1-S3 see where R sent each. The interface the
 kernel chose must be the one the model's verdict and mark choose (r1, r2, r3, or none when the
 model drops the packet).
+
+Then the dataplane: each config's packets go through wildside too (--wildside; one run per config,
+the runs side by side). Its config is R's, line for line: four net_pcap ports named r0-r3 with R's
+addresses, static neighbours for the next hops (no ARP or ND), the ROUTING lines below after
+"ip ", and the iptables/ip6tables lines exactly as iptables took them. The packets, as Ethernet
+frames to r0's MAC, are r0's rx pcap; once `show counters` says wildside received them all it is
+left to exit (--exit-when-idle), and every frame in r0-r3's tx pcaps is matched to the packet sent
+by its tag (same addresses and protocol, or it is a stray). Every packet must leave wildside by
+the port named as the veth the kernel sent it out of; a packet the kernel dropped (mangle -j DROP)
+must be in no tx pcap, and the drop counters must be exactly fw-drop = those packets. IPv4
+fragments are the exception: wildside drops every fragment at parse (ip4-fragment), so they are
+not compared with the kernel; they must be in no tx pcap and counted as ip4-fragment.
+The pcap I/O and the polling come from tests/pcap/run_pcap_tests.py (which imports scapy).
 """
 
 import ctypes
@@ -26,6 +39,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -69,6 +83,21 @@ def mac_of(ns, ifname):
     return out.split("link/ether ")[1].split()[0]
 
 
+# R's routes and fwmark rules, given as they are to `ip -n R` and (after "ip ") to wildside.
+ROUTING = [
+    "route add default via 10.1.0.2",
+    "route add default via 10.2.0.2 table 100",
+    "route add default via 10.3.0.2 table 200",
+    "-6 route add default via fd01::2",
+    "-6 route add default via fd02::2 table 100",
+    "-6 route add default via fd03::2 table 200",
+    "-4 rule add fwmark 0x1/0x1 table 100 pref 100",
+    "-4 rule add fwmark 0x2/0x2 table 200 pref 200",
+    "-6 rule add fwmark 0x1/0x1 table 100 pref 100",
+    "-6 rule add fwmark 0x2/0x2 table 200 pref 200",
+]
+
+
 class Rig:
     def __init__(self):
         tag = str(os.getpid())
@@ -98,15 +127,8 @@ class Rig:
             mac = mac_of(s, "s%d" % i)
             rr("neigh", "replace", "10.%d.0.2" % i, "lladdr", mac, "dev", "r%d" % i, "nud", "permanent")
             rr("-6", "neigh", "replace", "fd0%d::2" % i, "lladdr", mac, "dev", "r%d" % i, "nud", "permanent")
-        rr("route", "add", "default", "via", "10.1.0.2")
-        rr("route", "add", "default", "via", "10.2.0.2", "table", "100")
-        rr("route", "add", "default", "via", "10.3.0.2", "table", "200")
-        rr("-6", "route", "add", "default", "via", "fd01::2")
-        rr("-6", "route", "add", "default", "via", "fd02::2", "table", "100")
-        rr("-6", "route", "add", "default", "via", "fd03::2", "table", "200")
-        for fam in ("-4", "-6"):
-            rr(fam, "rule", "add", "fwmark", "0x1/0x1", "table", "100", "pref", "100")
-            rr(fam, "rule", "add", "fwmark", "0x2/0x2", "table", "200", "pref", "200")
+        for line in ROUTING:
+            rr(*line.split())
         self.r0_mac = bytes.fromhex(mac_of(self.r, "r0").replace(":", ""))
         self.c0_mac = bytes.fromhex(mac_of(self.c, "c0").replace(":", ""))
         self.tx = raw_socket(self.c, "c0")
@@ -266,9 +288,10 @@ def packet_rule(rnd, v6, chains):
                 continue
             seen_p = True
         kept.append(c)
-    target = rnd.choice(["-j MARK --set-mark 0x1", "-j MARK --or-mark 0x2", "-j MARK --xor-mark 0x1",
-                         "-j MARK --and-mark 0xfe", "-j MARK --set-xmark 0x2/0x3", "-j MARK --set-mark 0x3/0x1",
-                         "-j ACCEPT", "-j RETURN", "-j DROP", "-j DSCP --set-dscp 0x2e", ""] +
+    # MARK twice as likely as the rest: most packets should leave by a fwmark route or be dropped.
+    marks = ["-j MARK --set-mark 0x1", "-j MARK --or-mark 0x2", "-j MARK --xor-mark 0x1", "-j MARK --and-mark 0xfe",
+             "-j MARK --set-xmark 0x2/0x3", "-j MARK --set-mark 0x3/0x1", "-j MARK --set-mark 0x2", "-j MARK --or-mark 0x1"]
+    target = rnd.choice(marks * 2 + ["-j ACCEPT", "-j RETURN", "-j DROP", "-j DSCP --set-dscp 0x2e", ""] +
                         ["-j " + c for c in chains] + ["-g " + c for c in chains])
     return " ".join(kept + [target]).strip()
 
@@ -293,6 +316,184 @@ def rule_lines(rnd, gen4, gen6, n):
     return lines
 
 
+# ---------------------------------------------------------------------------------------------
+# The same router as a wildside config on net_pcap ports (tests/pcap/run_pcap_tests.py's way)
+
+WS_PORTS = ["r0", "r1", "r2", "r3"]  # named as R's veths, so that -i r0 / -i r+ match alike
+WS_MAC = ["02:00:00:00:00:1%d" % i for i in range(4)]
+WS_NEIGH_MAC = ["02:00:00:00:0%d:02" % i for i in range(4)]  # 10.i.0.2 and fd0i::2
+WS_CLIENT_MAC = bytes.fromhex("0200000000c0")
+WS_IDLE_MS = 2500
+WS_PARALLEL = 10  # wildside runs side by side
+
+
+def pcap_helpers():
+    """tests/pcap/run_pcap_tests.py (pcap I/O, the control socket, poll_settled()), imported as
+    tests/pcap/esp_interop.py imports it."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(os.path.dirname(here), "pcap"))
+    sys.dont_write_bytecode = True
+    import run_pcap_tests
+    return run_pcap_tests
+
+
+def wildside_config(d, rules):
+    lines = ["# tests/iptables/ipt_packets.py: the namespace router R on net_pcap ports"]
+    for i, p in enumerate(WS_PORTS):
+        lines.append("ip link add %s type dpdk devargs net_pcap%d,rx_pcap=%s/%s-in.pcap,tx_pcap=%s/%s-out.pcap" %
+                     (p, i, d, p, d, p))
+        lines += ["ip link set %s address %s" % (p, WS_MAC[i]), "ip link set %s up" % p,
+                  "ip addr add 10.%d.0.1/24 dev %s" % (i, p), "ip -6 addr add fd0%d::1/64 dev %s" % (i, p)]
+    for i, p in enumerate(WS_PORTS[1:], 1):
+        lines += ["ip neigh add 10.%d.0.2 lladdr %s dev %s" % (i, WS_NEIGH_MAC[i], p),
+                  "ip -6 neigh add fd0%d::2 lladdr %s dev %s" % (i, WS_NEIGH_MAC[i], p)]
+    return lines + ["ip " + l for l in ROUTING] + list(rules)
+
+
+def describe(pkt):
+    """The packet's fields the rules read, for a disagreement report."""
+    if pkt[0] >> 4 == 6:
+        head = "IPv6 %s -> %s tc 0x%02x flow 0x%05x" % (socket.inet_ntop(socket.AF_INET6, pkt[8:24]),
+                                                       socket.inet_ntop(socket.AF_INET6, pkt[24:40]),
+                                                       (struct.unpack("!I", pkt[:4])[0] >> 20) & 0xFF,
+                                                       struct.unpack("!I", pkt[:4])[0] & 0xFFFFF)
+        proto, l4 = pkt[6], pkt[40:]
+    else:
+        head = "IPv4 %s -> %s tos 0x%02x id %d frag 0x%04x" % (socket.inet_ntoa(pkt[12:16]), socket.inet_ntoa(pkt[16:20]),
+                                                             pkt[1], struct.unpack("!H", pkt[4:6])[0],
+                                                             struct.unpack("!H", pkt[6:8])[0])
+        proto, l4 = pkt[9], pkt[20:]
+    tail = " proto %d length %d" % (proto, len(pkt))
+    if proto in (6, 17, 132) and len(l4) >= 4:
+        tail += " sport %d dport %d" % struct.unpack("!HH", l4[:4])
+    elif proto in (1, 58) and len(l4) >= 2:
+        tail += " type %d code %d" % (l4[0], l4[1])
+    return head + tail
+
+
+def is_fragment(pkt):
+    return pkt[0] >> 4 == 4 and struct.unpack("!H", pkt[6:8])[0] & 0x3FFF != 0
+
+
+def same_packet(sent, ip):
+    """ip (an egress frame's IP packet) is `sent` forwarded: same version, addresses, protocol."""
+    if sent[0] >> 4 == 6:
+        return len(ip) >= 40 and ip[0] >> 4 == 6 and ip[8:40] == sent[8:40] and ip[6] == sent[6]
+    return len(ip) >= 20 and ip[0] >> 4 == 4 and ip[12:20] == sent[12:20] and ip[9] == sent[9]
+
+
+def run_wildside(args, d, rules, batch, pc):
+    """One wildside run over one config's packets. Returns (error or None, {tag key: {port}},
+    [stray frames], counters)."""
+    os.makedirs(d)
+    conf = os.path.join(d, "wildside.conf")
+    with open(conf, "w") as f:
+        f.write("\n".join(wildside_config(d, rules)) + "\n")
+    frames = [bytes.fromhex(WS_MAC[0].replace(":", "")) + WS_CLIENT_MAC +
+              struct.pack("!H", 0x86DD if pkt[0] >> 4 == 6 else 0x0800) + pkt for _, pkt in batch]
+    pc.write_pcap(os.path.join(d, "r0-in.pcap"), frames)
+    for p in WS_PORTS[1:]:
+        pc.write_pcap(os.path.join(d, p + "-in.pcap"), [])
+    r = subprocess.run([args.wildsidectl, "-c", conf, "ip", "rule", "show"], capture_output=True, text=True)
+    if r.returncode:
+        return "wildsidectl -c refused the config: " + r.stderr.strip(), {}, [], None
+    sock = os.path.join(d, "ctl.sock")
+    log = open(os.path.join(d, "wildside.log"), "w")
+    proc = subprocess.Popen([args.wildside, "-c", conf, "-s", sock, "--exit-when-idle", str(WS_IDLE_MS),
+                             "--idle-backoff", "100"], stdout=log, stderr=subprocess.STDOUT)
+    err = None
+    try:
+        counters, cerr = pc.poll_settled(args.wildsidectl, sock, proc, len(frames), time.time() + 30)
+        time.sleep(0.2)
+        c, _ = pc.ctl_json(args.wildsidectl, sock, "show", "counters")
+        counters = c or counters
+        if counters is None:
+            err = "no counters from wildside (exit status %s): %s" % (proc.poll(), cerr)
+        try:
+            rc = proc.wait(WS_IDLE_MS / 1000 + 20)
+            if rc:
+                err = err or "wildside exited with status %d" % rc
+        except subprocess.TimeoutExpired:
+            err = err or "wildside did not exit by itself"
+    finally:
+        pc.stop(proc)
+        log.close()
+    if err:
+        with open(os.path.join(d, "wildside.log")) as f:
+            err += " | log: " + " | ".join(f.read().strip().splitlines()[-5:])
+        return err, {}, [], counters
+    sent = {}
+    for t, pkt in batch:
+        sent[("6", t & 0xFFFFF) if pkt[0] >> 4 == 6 else ("4", t & 0xFFFF)] = pkt
+    egress, stray = {}, []
+    for p in WS_PORTS:
+        for i, fr in enumerate(pc.read_pcap(os.path.join(d, p + "-out.pcap"))):
+            k = tag_of(fr)
+            if k is None and len(fr) >= 14 and fr[12:14] == b"\x86\xdd":
+                continue  # neighbour discovery
+            if k is None or k not in sent or not same_packet(sent[k], fr[14:]):
+                stray.append("%s frame %d: %s" % (p, i, fr[:64].hex()))
+                continue
+            egress.setdefault(k, set()).add(p)
+    return None, egress, stray, counters
+
+
+def run_wildside_all(args, tmp, jobs):
+    """Every config's wildside run, a few side by side (the default EAL lets instances share the
+    CPUs)."""
+    import concurrent.futures
+    try:
+        pc = pcap_helpers()
+    except ImportError as e:
+        return [("cannot import tests/pcap/run_pcap_tests.py: %s" % e, {}, [], None)] * len(jobs)
+    if not os.access(args.wildside, os.X_OK):
+        return [("not executable: %s" % args.wildside, {}, [], None)] * len(jobs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(WS_PARALLEL, len(jobs)) or 1) as ex:
+        futs = [ex.submit(run_wildside, args, os.path.join(tmp, "ws%d" % n), j["rules"], j["batch"], pc)
+                for n, j in enumerate(jobs)]
+        return [f.result() for f in futs]
+
+
+def compare_wildside(job, result, tally):
+    """The disagreements of one config: every packet's wildside egress against the kernel's;
+    the drop counters against the kernel's drops. Returns the disagreements (text); counts the
+    packets compared in `tally` by their egress (r1, r2, r3, or None when dropped) and the
+    fragments."""
+    err, egress, stray, counters = result
+    rules = "\n".join(job["rules"])
+    if err:
+        return ["DISAGREE: wildside: %s\n--- rules:\n%s" % (err, rules)]
+    out, frags, kernel_drops = [], 0, 0
+    drops = {k: int(v) for k, v in (counters or {}).get("drops", {}).items() if int(v)}
+    for t, pkt in job["batch"]:
+        key = ("6", t & 0xFFFFF) if pkt[0] >> 4 == 6 else ("4", t & 0xFFFF)
+        kern, ws = job["seen"].get(key, set()), egress.get(key, set())
+        if is_fragment(pkt):
+            # wildside does not forward IPv4 fragments (the parse stage drops them: ip4-fragment)
+            frags += 1
+            tally["fragments"] += 1
+            if ws:
+                out.append("DISAGREE: wildside forwarded the IPv4 fragment %s out of %s (ip4-fragment drops them)\n"
+                           "--- rules:\n%s" % (pkt.hex(), sorted(ws), rules))
+            continue
+        kernel_drops += not kern
+        tally[min(kern) if kern else None] += 1
+        if ws != kern:
+            out.append("DISAGREE: packet %s\n  (%s)\n  kernel sent it out of: %s\n  wildside sent it out of: %s\n"
+                       "  wildside's drop counters in this run: %s\n--- rules:\n%s" %
+                       (pkt.hex(), describe(pkt), sorted(kern) or "nothing", sorted(ws) or "nothing", drops, rules))
+    for s in stray[:5]:
+        out.append("DISAGREE: wildside sent a frame that is no packet sent, forwarded: %s\n--- rules:\n%s" % (s, rules))
+    # Drops: a packet the kernel dropped (mangle -j DROP) must be absent from every tx pcap (above),
+    # and counted as fw-drop; the fragments as ip4-fragment; no other drop counter moves.
+    want = {k: v for k, v in (("fw-drop", kernel_drops), ("ip4-fragment", frags)) if v}
+    rx = sum(int(w.get("rx_packets", 0)) for w in (counters or {}).get("workers", []))
+    if drops != want or rx != len(job["batch"]):
+        out.append("DISAGREE: wildside counters: rx %d of %d frames, drops %s; want drops %s\n--- rules:\n%s" %
+                   (rx, len(job["batch"]), drops, want, rules))
+    return out
+
+
 def run_packets(args, seed):
     import iptables_oracle as o
     rnd = random.Random(seed * 7919)
@@ -301,6 +502,7 @@ def run_packets(args, seed):
     bad = packets = 0
     tmp = tempfile.mkdtemp(prefix="ipt-packets-")
     counts = {"r1": 0, "r2": 0, "r3": 0, None: 0}
+    jobs = []  # per config: the rules, the packets and where the kernel sent each, for wildside
     try:
         configs = max(1, args.packets // 30)
         tag = 1
@@ -322,14 +524,15 @@ def run_packets(args, seed):
                 tag += 1
             model = subprocess.run([args.ipt_tool, conf], input="".join("r0 %s\n" % p.hex() for _, p in batch),
                                    capture_output=True, text=True)
-            if model.returncode:
-                print("DISAGREE: ipt_tool refused the config the kernel took:\n%s\n%s" % ("\n".join(took), model.stderr))
-                bad += 1
-                continue
             for _, pkt in batch:
                 rig.send(pkt)
                 time.sleep(0.002)
             seen = rig.drain()
+            jobs.append({"rules": took, "batch": batch, "seen": seen})
+            if model.returncode:
+                print("DISAGREE: ipt_tool refused the config the kernel took:\n%s\n%s" % ("\n".join(took), model.stderr))
+                bad += 1
+                continue
             for (t, pkt), answer in zip(batch, model.stdout.splitlines()):
                 verdict, mark = answer.split()
                 mark = int(mark, 16)
@@ -342,9 +545,24 @@ def run_packets(args, seed):
                     bad += 1
                     print("DISAGREE: packet %s\n  model: %s mark 0x%x -> %s\n  kernel sent it out of: %s\n--- rules:\n%s" %
                           (pkt.hex(), verdict, mark, want, sorted(got) or "nothing", "\n".join(took)))
+        print("packets: %d sent through the kernel router and the model (egress r1 %d, r2 %d, r3 %d, dropped %d), %d disagreements" %
+              (packets, counts["r1"], counts["r2"], counts["r3"], counts[None], bad))
+        if args.wildside:
+            t0 = time.time()
+            ws_bad = 0
+            tally = {"r1": 0, "r2": 0, "r3": 0, None: 0, "fragments": 0}
+            for job, result in zip(jobs, run_wildside_all(args, tmp, jobs)):
+                lines = compare_wildside(job, result, tally)
+                for l in lines[:max(0, 5 - ws_bad)]:
+                    print(l)
+                ws_bad += len(lines)
+            print("wildside: %d packets compared with the kernel's egress (kernel: r1 %d, r2 %d, r3 %d, dropped %d) "
+                  "in %d wildside runs on pcap ports (%.1fs); %d IPv4 fragments left out (wildside drops every "
+                  "fragment: checked as ip4-fragment drops); %d disagreements" %
+                  (sum(tally[k] for k in ("r1", "r2", "r3", None)), tally["r1"], tally["r2"], tally["r3"], tally[None],
+                   len(jobs), time.time() - t0, tally["fragments"], ws_bad))
+            bad += ws_bad
     finally:
         rig.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("packets: %d sent through the kernel router and the model (egress r1 %d, r2 %d, r3 %d, dropped %d), %d disagreements" %
-          (packets, counts["r1"], counts["r2"], counts["r3"], counts[None], bad))
     return bad

@@ -13,16 +13,25 @@ it, must make wildsidectl fail on that line with iptables' message (its "iptable
 
 Part 2 — error texts: a fixed list of bad lines, each against iptables and wildsidectl.
 
-Part 3 — the reference matcher (--packets N): a namespace router (veth pairs to two client
-namespaces) with mangle PREROUTING MARK rules and `ip rule fwmark` routing; N generated packets
-(IPv4 and IPv6; TCP, UDP, ICMP, payloads for -m string) are sent in, the interface the kernel
-forwarded each out of is seen by a raw socket on each far end, and the mark wildside's model
-computes for the same packet (tests/iptables/ipt_tool, which runs IptRule::matches() and
-apply_target() over Firewall::traverse()) must pick the same interface.
+Part 3 — packets (--packets N), in tests/iptables/ipt_packets.py: a namespace router R (a veth
+pair to a client namespace, three to sink namespaces) with random mangle PREROUTING rule sets
+(MARK, DSCP, ACCEPT/DROP/RETURN, user chains) and `ip rule fwmark` routing (mark bit 0 -> r2,
+bit 1 -> r3, else r1); N generated packets (IPv4 and IPv6; TCP, UDP, SCTP, ICMP, GRE; ports, TOS
+and DSCP values, fragments, payloads for -m string, lengths for -m length), 30 per rule set, are
+sent in, and a raw socket on each far end sees which interface the kernel forwarded each out of.
+  - the model: the mark wildside's matcher computes for the same packet (tests/iptables/ipt_tool,
+    which runs IptRule::matches() and apply_target() over Firewall::traverse()) must pick the same
+    interface;
+  - the dataplane (--wildside, default: next to --wildsidectl; '' leaves it out): the same rule
+    set and fwmark routing as a wildside config on net_pcap ports named r0-r3, the same packets
+    fed to r0's rx pcap (one wildside run per rule set): every packet must leave wildside by the
+    port the kernel used, a packet the kernel dropped must be in no tx pcap and counted as
+    fw-drop. IPv4 fragments are left out (wildside drops them all, as ip4-fragment drops).
 
-Standard library only; run as root with /usr/bin/python3:
+Standard library only, but for Part 3's wildside half, which borrows the pcap helpers of
+tests/pcap/run_pcap_tests.py (scapy). Run as root with /usr/bin/python3:
 
-    tests/iptables/iptables_oracle.py --wildsidectl build/wildsidectl \\
+    tests/iptables/iptables_oracle.py --wildsidectl build/wildsidectl --wildside build/wildside \\
         --ipt-tool build/tests/iptables/ipt_tool --seed 1 --configs 20 --lines 60 --packets 300
 
 (about a minute). Exit status 0 when everything agreed, 1 on a disagreement (each is printed with its script).
@@ -412,7 +421,12 @@ def main():
     ap.add_argument("--configs", type=int, default=20)
     ap.add_argument("--lines", type=int, default=60)
     ap.add_argument("--packets", type=int, default=0)
+    ap.add_argument("--wildside", default=None,
+                    help="the dataplane the --packets packets also go through (default: next to --wildsidectl; "
+                         "'' to leave it out)")
     a = ap.parse_args()
+    if a.wildside is None:
+        a.wildside = os.path.join(os.path.dirname(a.wildsidectl), "wildside")
     if os.geteuid() != 0:
         print("iptables_oracle: needs root (network namespaces)")
         return 77

@@ -30,7 +30,10 @@
 #      and flow B to 10.9.0.3 (via h3). `wildsidectl ip route replace` moves B to h2, later to a
 #      blackhole. A must lose nothing; B must switch once, at the replace; then stop; the
 #      blackhole counter must account for the rest.
-#   5. wildside alive and answering after all that; the blackhole counter read through DPDK
+#   5. A live firewall change: `iptables -A FORWARD -s h1 -d h2 -p icmp -j DROP` over the control
+#      socket stops h1's pings to h2 (its counter in `iptables -L FORWARD -n -v -x` counts them,
+#      fw-drop too), pings to h3 still pass; `iptables -D FORWARD 1` lets them through again.
+#   6. wildside alive and answering after all that; the blackhole counter read through DPDK
 #      telemetry equals `show counters`; SIGTERM -> exit status 0.
 #
 # --kernel runs the same lab with the gateway namespace's Linux kernel as the router (addresses
@@ -155,6 +158,11 @@ isnum() { local x; for x in "$@"; do [[ "$x" =~ ^[0-9]+$ ]] || return 1; done; }
 # a route change on the router: wildsidectl or the gw kernel
 gw_route() {
     if [ "$MODE" = wildside ]; then ctl ip route "$@"; else nsx "$GW" ip route "$@"; fi
+}
+
+# a firewall change on the router: wildsidectl or the gw kernel's iptables
+gw_ipt() {
+    if [ "$MODE" = wildside ]; then ctl iptables "$@"; else nsx "$GW" iptables "$@"; fi
 }
 
 # ping with iputils when present, else labtool's raw-socket ping; output ends with
@@ -512,9 +520,32 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# 5. alive, counters, clean exit
+# 5. a live firewall change
 
-section "5. wildside alive afterwards, SIGTERM"
+section "5. iptables -A / -D FORWARD while wildside runs"
+gw_ipt -A FORWARD -s "$H1A" -d "$H2A" -p icmp -j DROP >"$WORK/ipt-a.txt" 2>&1; ra=$?
+lab_ping "$H1" "$H2A" 3 >"$WORK/ping-fw1.txt" 2>&1
+lab_ping "$H1" "$H3A" 2 >"$WORK/ping-fw3.txt" 2>&1
+gw_ipt -L FORWARD -n -v -x >"$WORK/ipt-l.txt" 2>&1
+indent <"$WORK/ipt-l.txt"
+n1=$(ping_received "$WORK/ping-fw1.txt"); n3=$(ping_received "$WORK/ping-fw3.txt")
+hits=$(awk '$3 == "DROP" {print $1}' "$WORK/ipt-l.txt" | head -1)
+if [ "$ra" = 0 ] && [ "${n1:-x}" = 0 ] && [ "${n3:-0}" = 2 ]; then
+    pass "FORWARD DROP h1 -> h2 icmp: 0/3 replies from h2, 2/2 from h3"
+else
+    fail "FORWARD DROP h1 -> h2 icmp: rc $ra, ${n1:-?}/3 replies from h2 (want 0), ${n3:-?}/2 from h3 (want 2)"
+    indent <"$WORK/ipt-a.txt"
+fi
+if [ "${hits:-0}" -ge 3 ] 2>/dev/null; then pass "iptables -L FORWARD -v counts the dropped pings: $hits"; else fail "iptables -L FORWARD -v: DROP rule counts ${hits:-nothing} (want >= 3)"; fi
+gw_ipt -D FORWARD 1 >"$WORK/ipt-d.txt" 2>&1; rd=$?
+lab_ping "$H1" "$H2A" 2 >"$WORK/ping-fw2.txt" 2>&1
+n2=$(ping_received "$WORK/ping-fw2.txt")
+if [ "$rd" = 0 ] && [ "${n2:-0}" = 2 ]; then pass "iptables -D FORWARD 1: 2/2 replies from h2 again"; else fail "after iptables -D: rc $rd, ${n2:-?}/2 replies"; fi
+
+# ---------------------------------------------------------------------------------------------
+# 6. alive, counters, clean exit
+
+section "6. wildside alive afterwards, SIGTERM"
 if [ "$MODE" = wildside ]; then
     if kill -0 "$WPID" 2>/dev/null && ctl ip -s link show >"$WORK/links1.txt" 2>&1; then
         pass "wildside alive and answering after the route changes"

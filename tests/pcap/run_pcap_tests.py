@@ -244,6 +244,7 @@ class Scenario:
         self.wait_until = None     # fn(counters) -> bool, polled after rx settles
         self.wait_s = 0
         self.want_neigh = False
+        self.queries = []          # wildsidectl commands run (text) before wildside exits: res["queries"]
         self._route_back = {}
 
     # -- oracle ---------------------------------------------------------------------------------
@@ -1157,6 +1158,204 @@ def c_ndp(sc):
 
 
 # ---------------------------------------------------------------------------------------------
+# iptables: marks (mangle) and filtering (filter) applied by the dataplane
+# ---------------------------------------------------------------------------------------------
+def ipt_rule_counts(listing, chain):
+    """(packets, bytes) of each rule of `chain` in an `iptables -L CHAIN -n -v -x` listing."""
+    out, inside = [], False
+    for line in listing.splitlines():
+        if line.startswith("Chain "):
+            inside = line.split()[1] == chain
+            continue
+        f = line.split()
+        if inside and len(f) >= 2 and f[0].isdigit() and f[1].isdigit():
+            out.append((int(f[0]), int(f[1])))
+    return out
+
+
+def ipt_policy_count(listing, chain):
+    """(packets, bytes) of `chain`'s policy from the 'Chain X (policy P N packets, M bytes)' line."""
+    for line in listing.splitlines():
+        if line.startswith(f"Chain {chain} (policy"):
+            f = line.replace("(", " ").replace(")", " ").replace(",", " ").split()
+            return int(f[4]), int(f[6])
+    return None
+
+
+def expect_listing(sc, query, chain, want, policy=None):
+    """`query` (an iptables -L -v -x listing) must count `want` [(packets, bytes), ...] for the
+    rules of `chain`, and `policy` for its policy when given."""
+    sc.queries.append(query)
+
+    def check(res):
+        text = res.get("queries", {}).get(query, "")
+        if text.startswith("ERROR") or not text:
+            return [f"{query}: {text or 'no output'}"]
+        errs = []
+        got = ipt_rule_counts(text, chain)
+        if got != want:
+            errs.append(f"{query}: rule counters {got}, want {want}")
+        if policy is not None and ipt_policy_count(text, chain) != policy:
+            errs.append(f"{query}: policy counters {ipt_policy_count(text, chain)}, want {policy}")
+        return errs
+    sc.extra.append(check)
+
+
+FW_MARK_CONFIG = IPV6_CONFIG + [
+    # The seed's section 3.5: telnet goes through the tunnel, ssh around it. The firewall marks,
+    # a rule routes by the mark. Here "the tunnel" is eth2 (table 100), the rest leaves eth1.
+    "ip route add default via 10.0.2.2 dev eth1",
+    "ip route add default via 10.0.3.3 dev eth2 table 100",
+    "ip -6 route add default via 2001:db8:2::2 dev eth1",
+    "ip -6 route add default via 2001:db8:3::3 dev eth2 table 100",
+    "ip rule add fwmark 0x1/0x1 table 100",
+    "ip -6 rule add fwmark 0x1/0x1 table 100",
+    "iptables -t mangle -A PREROUTING -i eth0 -p tcp --dport 23 -j MARK --set-mark 0x1",
+    "iptables -t mangle -A PREROUTING -p udp -m string --string tunnel-me --algo bm --from 28 -j MARK --set-xmark 0x3/0x3",
+    "iptables -t mangle -A PREROUTING -p tcp -m multiport --dports 80,8080 -j DSCP --set-dscp 10",
+    "iptables -t mangle -A PREROUTING -s 10.0.1.66 -j MARK --set-mark 0x1",
+    "iptables -t mangle -A PREROUTING -s 10.0.1.66 -p tcp --dport 23 -j MARK --and-mark 0xfffffffe",
+    "ip6tables -t mangle -A PREROUTING -p tcp --dport 23 -j MARK --set-mark 0x1",
+]
+
+
+@case("fw-telnet-ssh", FW_MARK_CONFIG)
+def c_fw_marks(sc):
+    """iptables mangle PREROUTING marks feeding ip rule fwmark (the seed's telnet-through,
+    ssh-around gateway): TCP 23 to table 100 (eth2), TCP 22 to main (eth1), IPv4 and IPv6; a
+    -m string payload mark; DSCP rewritten in the header; --and-mark undoing a mark; rule
+    counters read back with iptables -L -v -x."""
+    tel, ssh, other = [], [], []
+    for i in range(6):
+        for dport, lst in ((23, tel), (22, ssh)):
+            ip = sc.ip4(f"10.0.1.{20 + i}", f"192.0.2.{10 + i}", "tcp", sport=40000 + i, dport=dport, payload=b"x" * i)
+            sc.send(sc.frame4(ip))
+            lst.append(ip)
+    for ip in tel:
+        sc.expect_forward(ip, "eth2", mac4("10.0.3.3"), flow="telnet")
+    for ip in ssh:
+        sc.expect_forward(ip, "eth1", mac4("10.0.2.2"), flow="ssh")
+    # The mark is what routes: the oracle agrees when told the mark.
+    a = sc.oracle(["ip route get 192.0.2.10 from 10.0.1.20 iif eth0 mark 0x1 ipproto tcp dport 23",
+                   "ip route get 192.0.2.10 from 10.0.1.20 iif eth0 ipproto tcp dport 22"])
+    if a[0].get("dev") != "eth2" or a[1].get("dev") != "eth1":
+        raise RuntimeError(f"test bug: the oracle routes marked/unmarked to {a[0].get('dev')}/{a[1].get('dev')}")
+    # IPv6 telnet and ssh.
+    for i, (dport, port, nh) in enumerate(((23, "eth2", "2001:db8:3::3"), (22, "eth1", "2001:db8:2::2"))):
+        ip6 = (IPv6(src="2001:db8:1::10", dst="2001:db8:99::1", fl=0x100 + i)
+               / TCP(sport=40100, dport=dport, flags="S") / Raw(b"v6")).build()
+        sc.send(sc.frame6(ip6))
+        sc.expect_forward(ip6, port, mac6(nh))
+    # -m string: "tunnel-me" at or after offset 28 (the UDP payload) marks 0x3 (bit 0: table 100).
+    s_in = sc.ip4("10.0.1.30", "192.0.2.50", "udp", dport=5000, payload=b"please tunnel-me now")
+    s_out = sc.ip4("10.0.1.30", "192.0.2.50", "udp", dport=5000, payload=b"please do not")
+    for ip, port, nh in ((s_in, "eth2", "10.0.3.3"), (s_out, "eth1", "10.0.2.2")):
+        sc.send(sc.frame4(ip))
+        sc.expect_forward(ip, port, mac4(nh))
+    # DSCP 10: the TOS byte becomes 0x28 | ECN bits, the checksum follows.
+    web = sc.ip4("10.0.1.31", "192.0.2.60", "tcp", tos=0x01, sport=5555, dport=8080, payload=b"GET")
+    sc.send(sc.frame4(web))
+    want = bytearray(web)
+    want[1] = 0x28 | 0x01
+    sc.expect_forward(ip4_set_csum(bytes(want)), "eth1", mac4("10.0.2.2"))
+    # 10.0.1.66: marked 1 by one rule, telnet unmarked again by --and-mark: ssh through, telnet around.
+    m_ssh = sc.ip4("10.0.1.66", "192.0.2.70", "tcp", dport=22)
+    m_tel = sc.ip4("10.0.1.66", "192.0.2.70", "tcp", dport=23)
+    sc.send(sc.frame4(m_ssh))
+    sc.send(sc.frame4(m_tel))
+    sc.expect_forward(m_ssh, "eth2", mac4("10.0.3.3"))
+    sc.expect_forward(m_tel, "eth1", mac4("10.0.2.2"))
+    tel_bytes = sum(len(ip) for ip in tel)
+    expect_listing(sc, "iptables -t mangle -L PREROUTING -n -v -x", "PREROUTING",
+                   [(7, tel_bytes + len(m_tel)), (1, len(s_in)), (1, len(web)), (2, len(m_ssh) + len(m_tel)), (1, len(m_tel))],
+                   policy=(len(tel) + len(ssh) + 2 + 1 + 2, tel_bytes + sum(len(ip) for ip in ssh) + len(s_in) + len(s_out)
+                           + len(web) + len(m_ssh) + len(m_tel)))
+    expect_listing(sc, "ip6tables -t mangle -L PREROUTING -n -v -x", "PREROUTING", [(1, 40 + 20 + 2)])
+
+
+FW_FILTER_CONFIG = [
+    "ip route add 10.9.0.0/16 via 10.0.2.2 dev eth1",
+    "ip route add 10.10.0.0/16 via 10.0.3.3 dev eth2",
+    "iptables -P FORWARD DROP",
+    "iptables -N wild-in",
+    "iptables -A FORWARD -i eth0 -j wild-in",
+    "iptables -A FORWARD -i eth0 -o eth1 -p udp --dport 53 -j ACCEPT",
+    "iptables -A FORWARD -p tcp --dport 22 -j ACCEPT",
+    "iptables -A FORWARD -p tcp --dport 23 -j REJECT --reject-with tcp-reset",
+    "iptables -A FORWARD -p udp --dport 69 -j REJECT",
+    "iptables -A FORWARD -p icmp --icmp-type echo-request -j REJECT --reject-with icmp-admin-prohibited",
+    "iptables -A wild-in -m string --string attack --algo kmp -j DROP",
+    "iptables -A wild-in -s 10.0.1.99 -j DROP",
+    "iptables -A wild-in -m length --length 1000:65535 -j DROP",
+    "iptables -A INPUT -p udp -j DROP",
+]
+
+
+@case("fw-filter", FW_FILTER_CONFIG)
+def c_fw_filter(sc):
+    """iptables filter FORWARD with a DROP policy, a user chain, ACCEPT, DROP, REJECT (ICMP port
+    unreachable, admin prohibited, TCP RST), -m string and -m length; INPUT DROP; the drop
+    counters name each and iptables -L -v -x counts them."""
+    dns = [sc.ip4(f"10.0.1.{10 + i}", "10.9.1.1", "udp", dport=53, payload=b"q" * i) for i in range(4)]
+    for ip in dns:
+        sc.send(sc.frame4(ip))
+        sc.expect_forward(ip, "eth1", mac4("10.0.2.2"), flow="dns")
+    ssh = sc.ip4("10.0.1.20", "10.10.1.1", "tcp", dport=22, payload=b"SSH-2.0")
+    sc.send(sc.frame4(ssh))
+    sc.expect_forward(ssh, "eth2", mac4("10.0.3.3"))
+    dns_eth2 = sc.ip4("10.0.1.21", "10.10.1.1", "udp", dport=53)  # -o eth1 only: the policy drops it
+    attack = sc.ip4("10.0.1.22", "10.9.1.1", "udp", dport=53, payload=b"an attack here")
+    banned = sc.ip4("10.0.1.99", "10.9.1.1", "tcp", dport=22)
+    big = sc.ip4("10.0.1.23", "10.9.1.1", "udp", dport=53, payload=b"B" * 1200)
+    local = sc.ip4("10.0.1.24", "10.0.1.1", "udp", dport=9)  # INPUT
+    for ip in (dns_eth2, attack, banned, big, local):
+        sc.send(sc.frame4(ip))
+    tftp = sc.ip4("10.0.1.25", "10.9.1.1", "udp", dport=69, payload=b"RRQ")
+    sc.send(sc.frame4(tftp))
+    sc.expect_icmp4(tftp, 3, 3, label="REJECT: port unreachable about TFTP")
+    ping = sc.ip4("10.0.1.26", "10.9.1.1", "icmp", payload=b"ping")
+    sc.send(sc.frame4(ping))
+    sc.expect_icmp4(ping, 3, 13, label="REJECT --reject-with icmp-admin-prohibited about a ping")
+    tel = sc.ip4("10.0.1.27", "10.9.1.1", "tcp", dport=23, sport=40023, tcp_flags="S")
+    sc.send(sc.frame4(tel))
+    seq = 1000 + struct.unpack("!H", tel[4:6])[0]
+
+    def rst_check(fr):
+        errs = []
+        if fr[0:6].hex(":") != mac4("10.0.1.27") or fr[6:12].hex(":") != PORT_MAC["eth0"]:
+            errs.append(f"Ethernet dst={fr[0:6].hex(':')} src={fr[6:12].hex(':')}")
+        ip = fr[14:]
+        if not ip4_hdr_ok(ip[:20]):
+            errs.append("IPv4 header checksum does not verify")
+        if ip[12:16] != tel[16:20] or ip[16:20] != tel[12:16]:
+            errs.append("addresses not swapped")
+        if ip[8] != 64 or ip[6] & 0x40 == 0:
+            errs.append(f"TTL {ip[8]} / DF {ip[6] & 0x40}: want 64 and DF (nf_send_reset)")
+        th = ip[20:40]
+        sport, dport, rseq, rack = struct.unpack("!HHII", th[:12])
+        if (sport, dport) != (23, 40023):
+            errs.append(f"ports {sport}>{dport}, want 23>40023")
+        if th[13] != 0x14 or rseq != 0 or rack != seq + 1:
+            errs.append(f"flags {th[13]:#x} seq {rseq} ack {rack}: want RST|ACK, seq 0, ack {seq + 1} (SYN + 1)")
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, 20)
+        if ocsum(pseudo + th) != 0xFFFF:
+            errs.append("TCP checksum does not verify")
+        return errs
+    sc.expect_frames("eth0", "TCP RST for telnet (REJECT --reject-with tcp-reset)",
+                     lambda fr: len(fr) >= 54 and fr[12:14] == b"\x08\x00" and fr[23] == 6 and fr[47] & 0x04, rst_check)
+    sc.expect_drop("fw-drop", 4)          # attack, banned, big (wild-in) and the INPUT udp
+    sc.expect_drop("fw-policy-drop", 1)   # dns_eth2
+    sc.expect_drop("fw-reject", 3)
+    expect_listing(sc, "iptables -L FORWARD -n -v -x", "FORWARD",
+                   [(12, sum(len(ip) for ip in dns + [dns_eth2, attack, banned, big, tftp, ping, tel, ssh])),
+                    (4, sum(len(ip) for ip in dns)), (1, len(ssh)), (1, len(tel)), (1, len(tftp)), (1, len(ping))],
+                   policy=(1, len(dns_eth2)))
+    expect_listing(sc, "iptables -L wild-in -n -v -x", "wild-in",
+                   [(1, len(attack)), (1, len(banned)), (1, len(big))])
+    expect_listing(sc, "iptables -L INPUT -n -v -x", "INPUT", [(1, len(local))])
+
+
+# ---------------------------------------------------------------------------------------------
 # Running one case
 # ---------------------------------------------------------------------------------------------
 def ctl_json(ctl, sock, *cmd, timeout=5):
@@ -1267,6 +1466,10 @@ def run_case(name, config, build, args, root):
                     res["neigh"] = r.stdout
                 else:
                     res["neigh_err"] = r.stderr.strip()
+            res["queries"] = {}
+            for q in sc.queries:
+                r = subprocess.run([args.wildsidectl, "-s", sock, *q.split()], capture_output=True, text=True, timeout=5)
+                res["queries"][q] = r.stdout if r.returncode == 0 else "ERROR: " + r.stderr.strip()
             if proc.poll() is not None:
                 errs.append("wildside exited before the counters were read (raise --exit-when-idle?)")
             with open(os.path.join(d, "counters.json"), "w") as f:
