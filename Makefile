@@ -62,6 +62,7 @@ pcap: build
 lab: build
 	bash tests/lab/forward_lab.sh $(BUILD)
 	bash tests/lab/memif_pair.sh $(BUILD)
+	$(PYTHON) tests/lab/extruded_lab.py --build $(BUILD)
 
 fuzz: build-fuzz
 	mkdir -p $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/packet_corpus

@@ -19,6 +19,9 @@ Each subcommand runs inside a namespace (`ip netns exec NS /usr/bin/python3 labt
                                          the current tick (rewritten every 20 ms)
   udp-check SENDER RECV... --switch B:A --blackhole B:A [--slack N] [--blackhole-drops N]
                                          the route-change verdicts (see udp_check)
+  capture IFACE OUT.pcapng [--ready F]   AF_PACKET capture of every frame on IFACE (both
+                                         directions) into a pcapng file until SIGTERM
+  inject IFACE HEXFRAME [-c N]           send a raw Ethernet frame (hex) out of IFACE N times
   json-get PATH                          read JSON on stdin, print a value: "rule:500" (the
                                          packets of the rule with that priority, family inet),
                                          "drop:NAME", or a dotted path
@@ -151,6 +154,76 @@ def cmd_sniff_icmp(a):
     except Stop:
         pass
     out.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# capture (pcapng) and injection
+
+
+def pcapng_block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+def cmd_capture(a):
+    stop_on_term()
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    sock.bind((a.iface, 0))
+    out = open(a.out, "wb")
+    # Section header (byte-order magic, version 1.0, unknown length), one Ethernet interface
+    # (nanosecond timestamps: if_tsresol 9), then one enhanced packet block per frame.
+    out.write(pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+    opt = struct.pack("<HH", 2, len(a.iface)) + a.iface.encode() + b"\0" * (-len(a.iface) % 4)
+    opt += struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)
+    out.write(pcapng_block(0x00000001, struct.pack("<HHI", 1, 0, 65535) + opt))
+    out.flush()
+    write_ready(a.ready)
+    try:
+        while True:
+            data, addr = sock.recvfrom(65535)
+            ts = time.time_ns()
+            # the direction as an epb_flags option: 1 inbound, 2 outbound
+            flags = 2 if addr[2] == 4 else 1
+            body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data)) + data
+            body += b"\0" * (-len(data) % 4)
+            body += struct.pack("<HHI", 2, 4, flags) + struct.pack("<HH", 0, 0)
+            out.write(pcapng_block(0x00000006, body))
+            out.flush()  # the lab reads the file while the capture runs
+    except Stop:
+        pass
+    out.close()
+    return 0
+
+
+def read_pcapng(path):
+    """(timestamp ns, frame, outbound) of every enhanced packet block of a file capture wrote."""
+    out = []
+    with open(path, "rb") as f:
+        data = f.read()
+    off = 0
+    while off + 12 <= len(data):
+        btype, n = struct.unpack_from("<II", data, off)
+        if n < 12 or off + n > len(data):
+            break
+        if btype == 6:
+            _, hi, lo, caplen, _ = struct.unpack_from("<IIIII", data, off + 8)
+            frame = data[off + 28:off + 28 + caplen]
+            rest = data[off + 28 + caplen + (-caplen % 4):off + n - 4]
+            outbound = len(rest) >= 8 and struct.unpack_from("<HHI", rest, 0)[2] == 2
+            out.append(((hi << 32) | lo, frame, outbound))
+        off += n
+    return out
+
+
+def cmd_inject(a):
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sock.bind((a.iface, 0))
+    frame = bytes.fromhex(a.frame)
+    for _ in range(a.count):
+        sock.send(frame)
+        time.sleep(0.01)
     return 0
 
 
@@ -462,6 +535,16 @@ def main():
     s.add_argument("--slack", type=int, default=200)
     s.add_argument("--blackhole-drops", type=int)
     s.set_defaults(fn=cmd_udp_check)
+    s = sub.add_parser("capture")
+    s.add_argument("iface")
+    s.add_argument("out")
+    s.add_argument("--ready")
+    s.set_defaults(fn=cmd_capture)
+    s = sub.add_parser("inject")
+    s.add_argument("iface")
+    s.add_argument("frame")
+    s.add_argument("-c", dest="count", type=int, default=1)
+    s.set_defaults(fn=cmd_inject)
     s = sub.add_parser("json-get")
     s.add_argument("path")
     s.set_defaults(fn=cmd_json_get)
