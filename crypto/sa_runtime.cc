@@ -72,6 +72,22 @@ void SaRuntime::lock() noexcept {
     }
 }
 
+void SaRuntime::set_peer(const ws::InetAddr& a) noexcept {
+    while (peer_locked_.exchange(true, std::memory_order_acquire)) cpu_relax();
+    if (!(peer_gen_.load(std::memory_order_relaxed) && peer_ == a)) {
+        peer_ = a;
+        peer_gen_.fetch_add(1, std::memory_order_release);
+    }
+    peer_locked_.store(false, std::memory_order_release);
+}
+
+ws::InetAddr SaRuntime::peer() const noexcept {
+    while (peer_locked_.exchange(true, std::memory_order_acquire)) cpu_relax();
+    const ws::InetAddr a = peer_;
+    peer_locked_.store(false, std::memory_order_release);
+    return a;
+}
+
 SaEvents SaRuntime::account(uint64_t packets, uint64_t bytes) noexcept {
     SaEvents ev;
     if (!packets) return ev;

@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "common/inet.h"
 #include "crypto/replay_window.h"
 #include "crypto/sa.h"
 
@@ -95,6 +96,15 @@ public:
     uint64_t packets() const { return packets_.load(std::memory_order_relaxed); }
     uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
 
+    // Roaming (`extra-flag roam` on the peer's inbound SA): the peer's address as its last
+    // authenticated packet came from, for this outbound SA's outer header instead of the
+    // configured destination. peer_generation() is 0 until one is learnt, and changes with
+    // every new address; peer() reads it (a short lock: learning is rare, reading is once per
+    // change and worker).
+    void set_peer(const ws::InetAddr& a) noexcept;
+    uint32_t peer_generation() const noexcept { return peer_gen_.load(std::memory_order_acquire); }
+    ws::InetAddr peer() const noexcept;
+
     // Statistics, added once per run (only the non-zero ones).
     void count(const SaStats& run) noexcept;
     SaStats stats() const;
@@ -117,6 +127,10 @@ private:
     std::atomic<bool> soft_fired_{false}, hard_expired_{false};
     std::atomic<uint64_t> soft_packets_, hard_packets_, soft_bytes_, hard_bytes_;
     std::atomic<uint64_t> replay_window_{0}, replay_{0}, integrity_failed_{0}, seq_exhausted_{0};
+    // Roaming.
+    mutable std::atomic<bool> peer_locked_{false};
+    std::atomic<uint32_t> peer_gen_{0};
+    ws::InetAddr peer_;
 };
 
 }  // namespace crypto

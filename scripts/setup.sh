@@ -8,7 +8,7 @@ pkgs=(
   libgtest-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
   iproute2 iptables python3 python3-scapy
-  iputils-ping ethtool tcpdump dpdk-dev
+  iputils-ping ethtool tcpdump dpdk-dev nftables
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -134,6 +134,19 @@ ws::Result<std::unique_ptr<dp::IpsecTables>> compile_ipsec(const Model& m, SaReg
             t->natt_ports.push_back(s->sa.natt_dport);
     }
     t->index();
+    // Roaming: an inbound SA with `extra-flag roam` teaches the outbound SA back to the same
+    // peer (the newest, as templates resolve) the address its packets come from.
+    for (size_t i = 0; i < sas.size(); ++i) {
+        if (!(sas[i]->extra_flags & kXflagRoam)) continue;
+        const dp::SaEntry& in = t->sas[i];
+        for (size_t j = 0; j < t->sas.size(); ++j) {
+            const dp::SaEntry& o = t->sas[j];
+            if (j != i && o.src == in.dst && o.dst == in.src && o.reqid == in.reqid && o.if_id == in.if_id) {
+                t->sas[i].roam_out = uint32_t(j);
+                break;
+            }
+        }
+    }
     for (size_t d = 0; d < kXfrmDirs; ++d) {
         const XfrmDir dir = XfrmDir(d);
         dp::SpdDirection& out = t->spd[d];

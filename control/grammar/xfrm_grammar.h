@@ -56,7 +56,8 @@ inline constexpr XfrmFlagName kStateFlagNames[] = {
     {kStateWildRecv, "wildrecv"}, {kStateIcmp, "icmp"}, {kStateAfUnspec, "af-unspec"},
     {kStateAlign4, "align4"}, {kStateEsn, "esn"}};
 inline constexpr XfrmFlagName kExtraFlagNames[] = {{kXflagDontEncapDscp, "dont-encap-dscp"},
-                                                   {kXflagOseqMayWrap, "oseq-may-wrap"}};
+                                                   {kXflagOseqMayWrap, "oseq-may-wrap"},
+                                                   {kXflagRoam, "roam"}};
 inline constexpr XfrmFlagName kPolicyFlagNames[] = {{kPolicyLocalOk, "localok"}, {kPolicyIcmp, "icmp"}};
 
 std::string_view dir_name(XfrmDir d);

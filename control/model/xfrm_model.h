@@ -47,7 +47,11 @@ enum XfrmStateFlag : uint8_t {
     kStateIcmp = 16, kStateAfUnspec = 32, kStateAlign4 = 64, kStateEsn = 128,
 };
 // XFRM_SA_XFLAG_* (extra-flag) and XFRM_POLICY_* flags, kept and shown as given.
-enum XfrmExtraFlag : uint32_t { kXflagDontEncapDscp = 1, kXflagOseqMayWrap = 2 };
+// kXflagRoam is wildside's own (Linux has no such flag): set on an inbound SA, the gateway takes
+// the outer source of that SA's authenticated packets as the peer's address for the outbound SAs
+// back to it (src and dst swapped, same reqid and if_id) — roaming as WireGuard does it, never
+// from a packet that failed its ICV.
+enum XfrmExtraFlag : uint32_t { kXflagDontEncapDscp = 1, kXflagOseqMayWrap = 2, kXflagRoam = 0x80000000 };
 enum XfrmPolicyFlag : uint8_t { kPolicyLocalOk = 1, kPolicyIcmp = 2 };
 
 // Linux's struct xfrm_selector as `ip xfrm` spells it. Addresses keep their host bits (the

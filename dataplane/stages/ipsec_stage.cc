@@ -323,6 +323,7 @@ bool IpsecStage::inbound(Burst& b, const StageContext& ctx) noexcept {
             continue;
         }
         const SaEntry& sa = t->sas[rec[k].sa];
+        if (sa.roam_out != kNoSa) learn_peer(t->sas[sa.roam_out], m.src);  // authenticated: m.src is the peer's
         uint8_t* frame = rte_pktmbuf_mtod(p, uint8_t*);
         uint8_t* start;
         uint32_t len;
@@ -414,18 +415,31 @@ void IpsecStage::check(Burst& b, const StageContext& ctx) noexcept {
     }
 }
 
+void IpsecStage::learn_peer(const SaEntry& out, const ws::InetAddr& from) noexcept {
+    // The common case costs one compare: the peer is where it was configured to be.
+    const uint32_t gen = out.rt->peer_generation();
+    if (gen == 0 ? from == out.dst : out.rt->peer() == from) return;
+    out.rt->set_peer(from);
+}
+
 const IpsecStage::OuterRoute& IpsecStage::outer_route(uint32_t sa_index, const PacketMeta& m, const StageContext& ctx) {
     const IpsecTables& t = *ctx.snap.ipsec;
     if (outer_.size() < t.sas.size()) outer_.resize(t.sas.size());  // once per larger SAD
     OuterRoute& r = outer_[sa_index];
-    if (r.generation == ctx.snap.generation && r.mark == m.fwmark) return r;
     const SaEntry& sa = t.sas[sa_index];
+    const uint32_t peer_gen = sa.rt->peer_generation();
+    if (r.generation == ctx.snap.generation && r.mark == m.fwmark && r.peer_gen == peer_gen) return r;
     r = OuterRoute{};
     r.generation = ctx.snap.generation;
     r.mark = m.fwmark;
+    r.peer_gen = peer_gen;
+    // A roamed peer (a learnt address of the SA's family) replaces the configured destination.
+    r.dst = sa.dst;
+    if (peer_gen)
+        if (const ws::InetAddr p = sa.rt->peer(); p.family == sa.dst.family) r.dst = p;
     sel::FlowKey k;
     k.saddr = sa.src;
-    k.daddr = sa.dst;
+    k.daddr = r.dst;
     k.mark = m.fwmark;
     k.proto = sa.natt ? kProtoUdp : kProtoEsp;
     if (sa.natt) {
@@ -435,7 +449,7 @@ const IpsecStage::OuterRoute& IpsecStage::outer_route(uint32_t sa_index, const P
     const RouteDecision d = route_output(*ctx.snap.routing, k);
     if (d.error) r.drop = DropReason::kXfrmOutNoRoute;
     else if (is_local(d)) r.drop = DropReason::kXfrmOutLoop;
-    else if (!resolve_egress(d, sa.dst, ctx, r)) r.drop = DropReason::kXfrmOutNoRoute;
+    else if (!resolve_egress(d, r.dst, ctx, r)) r.drop = DropReason::kXfrmOutNoRoute;
     else if (r.out_port == kNoPort) r.drop = DropReason::kXfrmOutLoop;  // into IPsec again
     return r;
 }
@@ -646,7 +660,7 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
                 ip[6] = proto;
                 ip[7] = kOuterTtl;
                 std::memcpy(ip + 8, sa.src.b.data(), 16);
-                std::memcpy(ip + 24, sa.dst.b.data(), 16);
+                std::memcpy(ip + 24, pl.route->dst.b.data(), 16);
             } else {
                 ip[0] = 0x45;
                 ip[1] = tos;
@@ -656,11 +670,11 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
                 ip[8] = kOuterTtl;
                 ip[9] = proto;
                 std::memcpy(ip + 12, sa.src.b.data(), 4);
-                std::memcpy(ip + 16, sa.dst.b.data(), 4);
+                std::memcpy(ip + 16, pl.route->dst.b.data(), 4);
                 ipv4_fix_checksum(ip);
             }
             m.src = sa.src;
-            m.dst = sa.dst;
+            m.dst = pl.route->dst;
             m.ttl = kOuterTtl;
             m.tos = tos;
             m.out_port = pl.route->out_port;

@@ -70,6 +70,8 @@ private:
     struct OuterRoute {
         uint64_t generation = 0;
         uint32_t mark = 0;
+        uint32_t peer_gen = 0;  // the SA runtime's roamed-peer generation it was made for
+        ws::InetAddr dst;       // the outer destination: the SA's, or where its peer roamed to
         DropReason drop = DropReason::kNone;
         uint16_t out_port = kNoPort;
         uint32_t out_ifindex = 0;
@@ -78,6 +80,8 @@ private:
         ws::InetAddr nexthop;
     };
     const OuterRoute& outer_route(uint32_t sa, const PacketMeta& m, const StageContext& ctx);
+    // Roaming: an authenticated packet of an SA with `extra-flag roam` came from `from`.
+    static void learn_peer(const SaEntry& out, const ws::InetAddr& from) noexcept;
 
     std::unique_ptr<crypto::Engine> engine_;
     SpdCache spd_cache_;  // SPD decisions per flow, this snapshot's (dataplane/tables/spd_cache.h)

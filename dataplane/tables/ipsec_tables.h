@@ -49,6 +49,9 @@ struct SaEntry {
     uint16_t natt_sport = 0, natt_dport = 0;
     uint8_t flags = 0;              // kSaNoEcn, kSaDecapDscp
     uint32_t extra_flags = 0;       // kSaDontEncapDscp
+    // Roaming (`extra-flag roam` on this inbound SA): the outbound SA whose runtime learns the
+    // peer's address from this SA's authenticated packets, or kNoSa.
+    uint32_t roam_out = UINT32_MAX;
     // The SA's selector (`sel`; without one, Linux gives it the SA's family and no limits):
     // decrypted packets must match it, and an outbound flow of another family cannot use the
     // SA unless it is af-unspec (sel_family kNone). Mark, if_id and result unused.

@@ -10,7 +10,9 @@ Each subcommand runs inside a namespace (`ip netns exec NS /usr/bin/python3 labt
                                          appends "SRC DST ID SEQ" lines to OUT until SIGTERM
   tcp-server PORT OUT [--ready F]        accept one connection, read to EOF, write
                                          {"bytes","sha256"} to OUT
-  tcp-client DST PORT BYTES [--seed S]   send BYTES pseudo-random bytes, print {"bytes","sha256","seconds"}
+  tcp-client DST PORT BYTES [--seed S] [--rate B]
+                                         send BYTES pseudo-random bytes (at most B bytes/s),
+                                         print {"bytes","sha256","seconds"}
   udp-recv PORT OUT [--ready F]          record (flow, seq) of every datagram until SIGTERM,
                                          then write {"flows": {flow: [seq in arrival order]}} to OUT
   udp-send --flow NAME:DST:PORT ... --rate PPS --duration S --progress F --out F
@@ -261,11 +263,16 @@ def cmd_tcp_client(a):
     s.settimeout(a.timeout)
     h = hashlib.sha256()
     left = a.bytes
+    step = 65536 if not a.rate else max(1024, int(a.rate / 20))
     while left > 0:
-        chunk = rnd.randbytes(min(65536, left))
+        chunk = rnd.randbytes(min(step, left))
         s.sendall(chunk)
         h.update(chunk)
         left -= len(chunk)
+        if a.rate:  # paced: the stream lasts bytes / rate seconds
+            ahead = (a.bytes - left) / a.rate - (time.monotonic() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
     s.shutdown(socket.SHUT_WR)
     # wait for the server's close: every byte was read
     s.recv(1)
@@ -510,6 +517,7 @@ def main():
     s.add_argument("bytes", type=int)
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--timeout", type=float, default=60)
+    s.add_argument("--rate", type=float, default=0, help="bytes per second (0: as fast as possible)")
     s.set_defaults(fn=cmd_tcp_client)
     s = sub.add_parser("udp-recv")
     s.add_argument("port", type=int)

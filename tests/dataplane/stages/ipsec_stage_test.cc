@@ -569,3 +569,79 @@ TEST_F(IpsecStageTest, ABurstOfInterleavedSasIsEncryptedInRunsWithEachSasOwnNumb
 }
 
 }  // namespace
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Roaming (`extra-flag roam`, wildside's own): the peer's address learnt from authenticated
+// packets only.
+
+// B's ESP for A (SA 0x1002), its outer source rewritten to `from` (a NAT or a move), readdressed
+// to A's eth1.
+Bytes esp_from_b(Gw& a, Gw& b, const char* from) {
+    FakeMbuf f;
+    Ip4 h;
+    h.src = ip("10.9.0.7");
+    h.dst = ip("10.0.1.5");
+    f.set(udp4_frame(b.mac(2), h, 1000, 2000, 40));
+    EXPECT_EQ(b.run(f, 2).next, Next::kForward);
+    Bytes fr = f.bytes();
+    std::copy(a.mac(3).begin(), a.mac(3).end(), fr.begin());
+    const ws::InetAddr s = ip(from);
+    std::memcpy(&fr[14 + 12], s.b.data(), 4);
+    fr[14 + 10] = fr[14 + 11] = 0;
+    const uint16_t c = ip4_header_checksum(fr.data() + 14);
+    fr[14 + 10] = uint8_t(c >> 8);
+    fr[14 + 11] = uint8_t(c);
+    return fr;
+}
+
+// Where A's next packet to B's network goes: the outer destination of its ESP.
+ws::InetAddr a_sends_to(Gw& a) {
+    FakeMbuf f;
+    f.set(inner4(a, "10.0.1.5", "10.9.0.7"));
+    const auto m = a.run(f, 2);
+    EXPECT_EQ(m.next, Next::kForward) << dp::drop_reason_name(m.drop);
+    ws::InetAddr d = ws::InetAddr::zero(ws::Family::kInet);
+    std::memcpy(d.b.data(), f.data() + 14 + 16, 4);
+    EXPECT_EQ(m.dst, d);
+    return d;
+}
+
+std::string with_roam(std::string conf) {
+    const size_t at = conf.find("spi 0x1002");
+    conf.insert(conf.find('\n', at), " extra-flag roam");
+    return conf;
+}
+
+TEST_F(IpsecStageTest, RoamingLearnsThePeersAddressFromAuthenticatedPacketsOnly) {
+    Gw a(with_roam(gw_a())), b(gw_b());
+    EXPECT_EQ(a_sends_to(a), ip("192.0.2.2"));
+    // An authenticated packet from a new address: A's tunnel follows it (outer route included).
+    FakeMbuf f;
+    f.set(esp_from_b(a, b, "192.0.2.77"));
+    ASSERT_EQ(a.run(f, 3).next, Next::kForward);
+    EXPECT_EQ(a_sends_to(a), ip("192.0.2.77"));
+    // A forgery from elsewhere (bad ICV) teaches nothing.
+    Bytes bad = esp_from_b(a, b, "192.0.2.99");
+    bad[bad.size() - 2] ^= 0x01;
+    f.set(bad);
+    EXPECT_EQ(a.run(f, 3).drop, DropReason::kEspIcvFailed);
+    EXPECT_EQ(a_sends_to(a), ip("192.0.2.77"));
+    // Back home: the configured address again.
+    f.set(esp_from_b(a, b, "192.0.2.2"));
+    ASSERT_EQ(a.run(f, 3).next, Next::kForward);
+    EXPECT_EQ(a_sends_to(a), ip("192.0.2.2"));
+    // `ip xfrm state show` lists the flag.
+    EXPECT_NE(with_roam(gw_a()).find("extra-flag roam"), std::string::npos);
+}
+
+TEST_F(IpsecStageTest, WithoutTheRoamFlagThePeerStaysWhereConfigured) {
+    Gw a(gw_a()), b(gw_b());
+    FakeMbuf f;
+    f.set(esp_from_b(a, b, "192.0.2.77"));
+    ASSERT_EQ(a.run(f, 3).next, Next::kForward);
+    EXPECT_EQ(a_sends_to(a), ip("192.0.2.2"));
+}
+
+}  // namespace
