@@ -27,6 +27,10 @@ Scenarios (the seed's sections), each with what it expects, what the packets did
   3.5  Chumash -> Pequot: telnet (TCP 23) through the tunnel, ssh (TCP 22) around it, chosen by
        the firewall mark both gateways set (mangle PREROUTING) and their SPD's bypass policies.
   SPD  Plaintext from a Sunrise-net address injected at West's wild side: dropped and counted.
+  3.3  East renumbered (198.51.100.2 -> .3) under a TCP session Pequot -> Chumash, both
+       gateways told by `ip xfrm` commands over their control sockets (a new SA pair, the
+       policies' templates updated, the old SAs deleted: Linux's `ip xfrm state update` cannot
+       change an SA's addresses). And:
   3.3  East's wild-side address, as West sees it, changes twice under a TCP session Pequot ->
        Chumash (a NAT in the cloud rewrites East's ESP source): West follows it from East's
        authenticated packets (`extra-flag roam` on East's SA), the session survives, and
@@ -427,6 +431,38 @@ def scenario_35(lab):
                f"{s_esp} ESP / {s_clear} clear TCP 22; West's MARK rules counted {marked}", ok)
 
 
+class Stream:
+    """A paced TCP stream Pequot -> Chumash (through the tunnel) that runs while a scenario
+    changes things under it: start(), then finish() -> (intact, what happened)."""
+
+    def __init__(self, lab, port, nbytes, rate):
+        self.lab, self.port = lab, port
+        ready = os.path.join(lab.out, f"tcp-chumash-{port}.ready")
+        self.res = os.path.join(lab.out, f"tcp-chumash-{port}.json")
+        self.log = os.path.join(lab.out, f"tcp-stream-{port}-client.json")
+        self.srv = lab.bg("chumash", PY, TOOL, "tcp-server", port, self.res, "--ready", ready, "--timeout", "30")
+        lab.wait_file(ready, 10)
+        self.cli = lab.bg("pequot", PY, TOOL, "tcp-client", CHUMASH, port, nbytes, "--rate", rate, "--timeout", "30",
+                          log=self.log)
+
+    def finish(self):
+        try:
+            self.cli.wait(30)
+            self.srv.wait(10)
+        except subprocess.TimeoutExpired:
+            self.lab.stop(self.cli)
+            self.lab.stop(self.srv)
+        try:
+            with open(self.log) as f:
+                sent = json.loads(f.read().strip().splitlines()[-1])
+            with open(self.res) as f:
+                got = json.load(f)
+            intact = got["bytes"] == sent["bytes"] and got["sha256"] == sent["sha256"]
+            return intact, f"{got['bytes']} bytes in {sent['seconds']} s, sha256 {'equal' if intact else 'DIFFERS'}"
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            return False, f"no result ({type(e).__name__})"
+
+
 def nat_east(lab, public):
     """The cloud rewrites East's ESP source to `public` (and `public` back to East), stateless
     (nftables payload rewrites, no conntrack): a NAT in front of East. None removes it."""
@@ -443,47 +479,33 @@ def nat_east(lab, public):
         lab.sh("nft", *cmd, ns="cloud")
 
 
+def inject_at_west(lab, src, proto, payload, count, dst=None):
+    """`count` IPv4 packets (src -> dst, protocol `proto`) written onto West's wild-side wire by
+    the cloud, addressed to West's eth1 MAC."""
+    west_mac = "02:00:00:00:01:02"
+    cloud_mac = lab.sh("cat", "/sys/class/net/cw/address", ns="cloud").stdout.strip()
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 7, 0, 64, proto, 0, ip2b(src), ip2b(dst or WEST_WILD))
+    hdr = hdr[:10] + struct.pack("!H", labtool.inet_checksum(hdr)) + hdr[12:]
+    frame = bytes.fromhex(west_mac.replace(":", "") + cloud_mac.replace(":", "")) + b"\x08\x00" + hdr + payload
+    lab.sh(PY, TOOL, "inject", "cw", frame.hex(), "-c", count, ns="cloud")
+
+
 def scenario_33(lab):
     """East's wild-side address, as West sees it, changes twice under a TCP session."""
-    ready = os.path.join(lab.out, "tcp-chumash-2323.ready")
-    res = os.path.join(lab.out, "tcp-chumash-2323.json")
-    srv = lab.bg("chumash", PY, TOOL, "tcp-server", 2323, res, "--ready", ready, "--timeout", "30")
-    lab.wait_file(ready, 10)
     t0 = time.time_ns()
-    # Pequot -> Chumash, 1.5 MiB over ~6 s through the tunnel.
-    cli = lab.bg("pequot", PY, TOOL, "tcp-client", CHUMASH, 2323, 3 << 19, "--rate", 1 << 18, "--timeout", "30",
-                 log=os.path.join(lab.out, "tcp-roam-client.json"))
+    stream = Stream(lab, 2323, 3 << 19, 1 << 18)  # 1.5 MiB over ~6 s
     time.sleep(1.5)
     nat_east(lab, "198.51.100.50")
     time.sleep(2.0)
     nat_east(lab, "198.51.100.51")
     # A forgery from a third address with East's SPI: it must teach West nothing.
     icv0 = lab.drops("west", "esp-icv-failed")
-    west_mac, cloud_mac = "02:00:00:00:01:02", lab.sh("cat", "/sys/class/net/cw/address", ns="cloud").stdout.strip()
-    esp = struct.pack("!II", 0x2001, 0x7FFFFFFF) + bytes(64)
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(esp), 9, 0, 64, 50, 0, ip2b("198.51.100.66"), ip2b(WEST_WILD))
-    hdr = hdr[:10] + struct.pack("!H", labtool.inet_checksum(hdr)) + hdr[12:]
-    frame = bytes.fromhex(west_mac.replace(":", "") + cloud_mac.replace(":", "")) + b"\x08\x00" + hdr + esp
-    lab.sh(PY, TOOL, "inject", "cw", frame.hex(), "-c", "3", ns="cloud")
-    try:
-        cli.wait(30)
-        srv.wait(10)
-    except subprocess.TimeoutExpired:
-        lab.stop(cli)
-        lab.stop(srv)
+    inject_at_west(lab, "198.51.100.66", 50, struct.pack("!II", 0x2001, 0x7FFFFFFF) + bytes(64), 3)
+    intact, what = stream.finish()
     t1 = time.time_ns()
     icv1 = lab.drops("west", "esp-icv-failed")
     nat_east(lab, None)
     lab.ping("pequot", CHUMASH, 2)  # East's packets from its own address again: West follows back
-    try:
-        with open(os.path.join(lab.out, "tcp-roam-client.json")) as f:
-            sent = json.loads(f.read().strip().splitlines()[-1])
-        with open(res) as f:
-            got = json.load(f)
-        intact = got["bytes"] == sent["bytes"] and got["sha256"] == sent["sha256"]
-        what = f"{got['bytes']} bytes in {sent['seconds']} s, sha256 {'equal' if intact else 'DIFFERS'}"
-    except (OSError, ValueError, KeyError, IndexError) as e:
-        intact, what = False, f"no result ({type(e).__name__})"
     to = {}
     for ip in lab.frames("cw", t0, t1):
         if lab.kind(ip) == "esp" and ip[12:16] == ip2b(WEST_WILD):
@@ -499,19 +521,81 @@ def scenario_33(lab):
                f"{what}; West's ESP by destination: {to}; esp-icv-failed +{icv1 - icv0}", ok)
 
 
+KEY_IN, KEY_OUT = "0x3132333435363738393a3b3c3d3e3f4041424344", "0x5152535455565758595a5b5c5d5e5f6061626364"
+
+
+def renumber_east(lab, new):
+    """Section 3.3 by the administrators: East's wild-side address becomes `new`; both gateways
+    are told with `ip xfrm` commands over their control sockets. Linux's `ip xfrm state update`
+    cannot change an SA's addresses, so they install a new SA pair (new SPIs and keys), point the
+    policies' templates at the new address (`ip xfrm policy update`) and delete the old SAs."""
+    def sa(src, dst, spi, key, extra=""):
+        return (f"ip xfrm state add src {src} dst {dst} proto esp spi {spi} reqid 1 mode tunnel aead "
+                f"rfc4106(gcm(aes)) {key} 128 replay-window 64{extra}")
+    west_out, east_out = sa(WEST_WILD, new, "0x1003", KEY_IN), sa(new, WEST_WILD, "0x2003", KEY_OUT)
+    tmpl_we = f"tmpl src {WEST_WILD} dst {new} proto esp reqid 1 mode tunnel"
+    tmpl_ew = f"tmpl src {new} dst {WEST_WILD} proto esp reqid 1 mode tunnel"
+    # East first: the new SAs and policies, then the address (deleting the primary address takes
+    # its secondaries and the routes through it, as in Linux: the default route comes back).
+    east = [west_out, east_out,
+            f"ip xfrm policy update src 10.0.2.0/24 dst 0.0.0.0/0 dir out priority 1000 {tmpl_ew}",
+            f"ip xfrm policy update src 0.0.0.0/0 dst 10.0.2.0/24 dir fwd priority 1000 {tmpl_we}",
+            f"ip xfrm policy update src 0.0.0.0/0 dst 10.0.2.0/24 dir in priority 1000 {tmpl_we}",
+            f"ip xfrm state delete src {WEST_WILD} dst {EAST_WILD} proto esp spi 0x00001001",
+            f"ip xfrm state delete src {EAST_WILD} dst {WEST_WILD} proto esp spi 0x00002001",
+            f"ip addr del {EAST_WILD}/24 dev eth1",
+            f"ip addr add {new}/24 dev eth1",
+            "ip route replace default via 198.51.100.254 dev eth1"]
+    west = [west_out, east_out + " extra-flag roam",
+            f"ip xfrm policy update src 0.0.0.0/0 dst 10.0.2.0/24 dir out priority 1000 {tmpl_we}",
+            f"ip xfrm policy update src 10.0.2.0/24 dst 0.0.0.0/0 dir fwd priority 1000 {tmpl_ew}",
+            f"ip xfrm policy update src 10.0.2.0/24 dst 0.0.0.0/0 dir in priority 1000 {tmpl_ew}",
+            f"ip route replace 198.51.100.0/24 via 192.0.2.254 dev eth1",
+            f"ip xfrm state delete src {WEST_WILD} dst {EAST_WILD} proto esp spi 0x00001001",
+            f"ip xfrm state delete src {EAST_WILD} dst {WEST_WILD} proto esp spi 0x00002001"]
+    for gw, lines in (("east", east), ("west", west)):
+        batch = os.path.join(lab.out, f"renumber-{gw}.batch")
+        with open(batch, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        lab.ctl(gw, "-batch", batch)
+    # The cloud's route to Sunrise-net (for what goes around the tunnel) follows too.
+    lab.sh("ip", "route", "replace", "10.0.2.0/24", "via", new, ns="cloud")
+
+
+def scenario_33_admin(lab):
+    """East renumbered by the administrators on both sides, under a TCP session."""
+    new = "198.51.100.3"
+    t0 = time.time_ns()
+    stream = Stream(lab, 2324, 1 << 20, 1 << 18)  # 1 MiB over ~4 s
+    time.sleep(1.5)
+    err = ""
+    try:
+        renumber_east(lab, new)
+    except RuntimeError as e:
+        err = str(e)
+    intact, what = stream.finish()
+    t1 = time.time_ns()
+    pairs = {}
+    for ip in lab.frames("cw", t0, t1):
+        if lab.kind(ip) == "esp":
+            k = ".".join(map(str, ip[12:16])) + ">" + ".".join(map(str, ip[16:20]))
+            pairs[k] = pairs.get(k, 0) + 1
+    sas = sorted(s["spi"] for s in lab.counters("west").get("sas", []))
+    ok = intact and not err and pairs.get(f"{WEST_WILD}>{new}", 0) > 0 and pairs.get(f"{new}>{WEST_WILD}", 0) > 0 \
+        and sas == ["0x00001003", "0x00002003"]
+    lab.record("3.3 East renumbered by the administrators (ip xfrm on both sides) under a TCP session",
+               f"the stream Pequot -> Chumash intact; ESP moves from {EAST_WILD} to {new} both ways; West keeps only "
+               "the new SA pair",
+               f"{what}; ESP on West's wild link by direction: {pairs}; West's SAs now {sas}"
+               + (f"; error: {err}" if err else ""), ok)
+
+
 def scenario_spd(lab):
     """Plaintext with a Sunrise-net source injected at West's wild side (from the cloud)."""
-    west_mac = "02:00:00:00:01:02"
-    cloud_mac = lab.sh("cat", "/sys/class/net/cw/address", ns="cloud").stdout.strip()
     payload = b"spoofed plaintext"
     udp = struct.pack("!HHHH", 4000, 53, 8 + len(payload), 0) + payload
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 7, 0, 64, 17, 0, ip2b(PEQUOT), ip2b(CHUMASH))
-    csum = labtool.inet_checksum(hdr)
-    hdr = hdr[:10] + struct.pack("!H", csum) + hdr[12:]
-    frame = bytes.fromhex(west_mac.replace(":", "")) + bytes.fromhex(cloud_mac.replace(":", "")) + b"\x08\x00" + hdr + udp
     d0 = lab.drops("west", "xfrm-in-tmpl-mismatch")
-    t0 = time.time_ns()
-    lab.sh(PY, TOOL, "inject", "cw", frame.hex(), "-c", "10", ns="cloud")
+    inject_at_west(lab, PEQUOT, 17, udp, 10, dst=CHUMASH)
     time.sleep(0.5)
     d1 = lab.drops("west", "xfrm-in-tmpl-mismatch")
     ok = d1 - d0 == 10
@@ -567,7 +651,7 @@ def main():
         lab.setup()
         lab.start_captures()
         lab.start_gateways()
-        for fn in (scenario_31, scenario_32, scenario_35, scenario_33, scenario_spd):
+        for fn in (scenario_31, scenario_32, scenario_35, scenario_33, scenario_33_admin, scenario_spd):
             try:
                 fn(lab)
             except Exception as e:  # a scenario that could not run is a failure too
