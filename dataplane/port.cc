@@ -164,6 +164,19 @@ ws::Result<std::unique_ptr<PortSet>> PortSet::open(const std::vector<PortSpec>& 
 
 PortSet::~PortSet() { stop_all(); }
 
+std::vector<std::string> PortSet::wait_links_up(unsigned max_ms) const {
+    std::vector<std::string> down;
+    for (unsigned waited = 0;; waited += 50) {
+        down.clear();
+        for (const Port& p : ports_) {
+            rte_eth_link l{};
+            if (rte_eth_link_get_nowait(p.id, &l) == 0 && l.link_status == RTE_ETH_LINK_DOWN) down.push_back(p.link);
+        }
+        if (down.empty() || waited >= max_ms) return down;
+        usleep(50 * 1000);
+    }
+}
+
 void PortSet::stop_all() {
     if (stopped_) return;
     stopped_ = true;

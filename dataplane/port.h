@@ -62,6 +62,11 @@ public:
     void set_mac(const std::string& link, const MacAddr& mac);
     void set_mtu(const std::string& link, uint32_t mtu);
     void stop_all();
+    // Waits up to max_ms for every port to report its link up (a memif client until its server
+    // answers, af_packet until its interface is up), as DPDK's l3fwd does before forwarding, so
+    // that the first packets are not sent into a link that is not there yet. Returns the links
+    // still down when the time ran out.
+    std::vector<std::string> wait_links_up(unsigned max_ms) const;
 
 private:
     std::vector<Port> ports_;

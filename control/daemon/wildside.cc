@@ -307,6 +307,9 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
 
+    // The links first (up to 3 s, l3fwd waits 9): then the workers.
+    for (const std::string& l : (*ports)->wait_links_up(3000))
+        std::fprintf(stderr, "wildside: link %s still down after 3 s; forwarding anyway\n", l.c_str());
     std::atomic<bool> stop{false};
     std::vector<std::atomic<uint64_t>> last_rx(workers);
     std::vector<std::unique_ptr<dp::Worker>> ws;
