@@ -5,22 +5,15 @@
 
 #include <rte_prefetch.h>
 
+#include "dataplane/tables/flow_hash.h"
 #include "dataplane/tables/route_decision.h"
 
 namespace dp {
 namespace {
 
 inline uint32_t key_hash(const PacketMeta& m) {
-    uint64_t a, b, c, d;
-    std::memcpy(&a, m.src.b.data(), 8);
-    std::memcpy(&b, m.src.b.data() + 8, 8);
-    std::memcpy(&c, m.dst.b.data(), 8);
-    std::memcpy(&d, m.dst.b.data() + 8, 8);
-    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ b ^ (d << 1);
-    h ^= (uint64_t(m.iif) << 40) ^ (uint64_t(m.fwmark) << 8) ^ (uint64_t(m.sport) << 24) ^ (uint64_t(m.dport) << 48) ^
-         (uint64_t(m.tos) << 16) ^ m.proto;
-    h *= 0xff51afd7ed558ccdull;
-    return uint32_t(h >> 32);
+    return flow_hash_finish(flow_addr_mix(m.src, m.dst) ^ (uint64_t(m.iif) << 40) ^ (uint64_t(m.fwmark) << 8) ^
+                            (uint64_t(m.sport) << 24) ^ (uint64_t(m.dport) << 48) ^ (uint64_t(m.tos) << 16) ^ m.proto);
 }
 
 inline bool key_equal(const RouteCacheEntry& e, const PacketMeta& m, uint64_t gen) {

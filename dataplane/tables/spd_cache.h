@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "dataplane/tables/flow_hash.h"
 #include "dataplane/tables/spd_rule.h"
 
 namespace dp {
@@ -28,16 +29,9 @@ public:
     SpdCache() : entries_(kSets * kWays), tags_(kSets), victim_(kSets, 0) {}
 
     static uint32_t hash(uint8_t dir, const SpdKey& k) {
-        uint64_t a, b, c, d;
-        std::memcpy(&a, k.src.b.data(), 8);
-        std::memcpy(&b, k.src.b.data() + 8, 8);
-        std::memcpy(&c, k.dst.b.data(), 8);
-        std::memcpy(&d, k.dst.b.data() + 8, 8);
-        uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (c * 0xc2b2ae3d27d4eb4full) ^ b ^ (d << 1);
-        h ^= (uint64_t(k.mark) << 8) ^ (uint64_t(k.sport) << 24) ^ (uint64_t(k.dport) << 48) ^ (uint64_t(k.if_id) << 36) ^
-             (uint64_t(dir) << 62) ^ k.proto;
-        h *= 0xff51afd7ed558ccdull;
-        return uint32_t(h >> 32) | 0x80000000u;  // tag 0 is an empty way; the set takes the low bits
+        const uint64_t h = flow_addr_mix(k.src, k.dst) ^ (uint64_t(k.mark) << 8) ^ (uint64_t(k.sport) << 24) ^
+                           (uint64_t(k.dport) << 48) ^ (uint64_t(k.if_id) << 36) ^ (uint64_t(dir) << 62) ^ k.proto;
+        return flow_hash_finish(h) | 0x80000000u;  // tag 0 is an empty way; the set takes the low bits
     }
 
     // The cached result for (dir, k) under snapshot generation gen.
