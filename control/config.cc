@@ -113,12 +113,29 @@ ws::Status apply_route(Model& m, std::string_view verb, ws::Tokens& t, const sel
     return m.route_modify(ctx.family, std::move(*req), mode);
 }
 
+// sysctl [-w] [-q] KEY=VALUE...: procps writes every KEY=VALUE argument, with or without -w.
+ws::Status apply_sysctl(Model& m, const std::vector<std::string_view>& words) {
+    bool any = false;
+    for (size_t i = 1; i < words.size(); ++i) {
+        const std::string_view w = words[i];
+        if (w == "-w" || w == "-q" || w == "--write" || w == "--quiet") continue;
+        const size_t eq = w.find('=');
+        if (w[0] == '-' || eq == std::string_view::npos || eq == 0)
+            return make_error(Errc::kInvalid, "sysctl: only \"sysctl -w KEY=VALUE\" is understood here", std::string(w));
+        WS_TRY(m.sysctl_set(w.substr(0, eq), w.substr(eq + 1)));
+        any = true;
+    }
+    if (!any) return make_error(Errc::kInvalid, "sysctl: missing KEY=VALUE");
+    return {};
+}
+
 }  // namespace
 
 ws::Status apply_command(Model& m, std::string_view line) {
     auto words = ws::split_words(line);
     if (words.empty()) return {};
     if (is_iptables_command(words[0])) return apply_iptables(m.firewall, words);
+    if (words[0] == "sysctl") return apply_sysctl(m, words);
     if (words[0] != "ip") return make_error(Errc::kInvalid, "unknown command \"" + std::string(words[0]) + "\"", std::string(words[0]));
     size_t i = 1;
     while (i < words.size() && words[i].size() > 1 && words[i][0] == '-') {

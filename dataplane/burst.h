@@ -15,6 +15,10 @@ namespace dp {
 
 inline constexpr uint16_t kBurstMax = 32;
 inline constexpr uint16_t kNoPort = 0xffff;
+// A set of a burst's packets: bit i is packet i.
+using BurstMask = uint32_t;
+inline constexpr BurstMask kAllPackets = ~BurstMask(0);
+static_assert(kBurstMax <= sizeof(BurstMask) * 8, "one bit per packet");
 
 // What happens to a packet next. The worker dispatches on it after the stages.
 enum class Next : uint8_t {

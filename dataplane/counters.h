@@ -10,12 +10,12 @@ namespace dp {
 
 inline constexpr unsigned kMaxPorts = 32;
 inline constexpr unsigned kMaxWorkers = 16;
-// Interfaces without a port (xfrm) count by ifindex below this; `ip -s link show` reads them.
+// Interfaces without a port (xfrm, gre) count by ifindex below this; `ip -s link show` reads them.
 inline constexpr unsigned kMaxVirtualIfindex = 64;
 
 // The stages the worker times, in pipeline order (names for `show counters`).
-enum class StageId : uint8_t { kRx, kParse, kRoute, kIpsecIn, kForward, kIpsecOut, kNeighbour, kTx, kSlowPath, kFirewall, kCount };
-inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "ipsec-in", "forward", "ipsec-out", "neighbour", "tx", "slow-path", "firewall"};
+enum class StageId : uint8_t { kRx, kParse, kRoute, kIpsecIn, kForward, kIpsecOut, kNeighbour, kTx, kSlowPath, kFirewall, kGre, kCount };
+inline constexpr const char* kStageNames[] = {"rx", "parse", "route", "ipsec-in", "forward", "ipsec-out", "neighbour", "tx", "slow-path", "firewall", "gre"};
 static_assert(sizeof(kStageNames) / sizeof(kStageNames[0]) == static_cast<size_t>(StageId::kCount));
 
 struct PortCounters {
@@ -27,7 +27,7 @@ struct PortCounters {
 struct alignas(64) WorkerCounters {
     uint64_t drops[static_cast<size_t>(DropReason::kCount)] = {};
     PortCounters port[kMaxPorts] = {};
-    PortCounters virt[kMaxVirtualIfindex] = {};  // xfrm interfaces: inner packets in and out
+    PortCounters virt[kMaxVirtualIfindex] = {};  // xfrm and GRE links: inner packets in and out
     uint64_t stage_packets[static_cast<size_t>(StageId::kCount)] = {};
     uint64_t stage_cycles[static_cast<size_t>(StageId::kCount)] = {};
     uint64_t busy_cycles = 0;   // cycles spent on bursts that carried packets

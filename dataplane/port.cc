@@ -177,6 +177,22 @@ std::vector<std::string> PortSet::wait_links_up(unsigned max_ms) const {
     }
 }
 
+bool PortSet::carrier(const Port& p) const {
+    rte_eth_link l{};
+    if (rte_eth_link_get_nowait(p.id, &l) != 0) return true;  // unknown: as it was configured
+    if (l.link_status == RTE_ETH_LINK_DOWN) return false;
+    rte_eth_dev_info info{};
+    char name[IF_NAMESIZE];
+    if (rte_eth_dev_info_get(p.id, &info) != 0 || !info.if_index || !if_indextoname(info.if_index, name)) return true;
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, name, sizeof ifr.ifr_name);
+    const bool known = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+    close(fd);
+    return !known || ((ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING));
+}
+
 void PortSet::stop_all() {
     if (stopped_) return;
     stopped_ = true;

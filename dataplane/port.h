@@ -67,6 +67,10 @@ public:
     // that the first packets are not sent into a link that is not there yet. Returns the links
     // still down when the time ran out.
     std::vector<std::string> wait_links_up(unsigned max_ms) const;
+    // Whether the port has carrier now: the driver's link status, and for a port over a kernel
+    // interface (net_af_packet reports its link up from start to stop) that interface's
+    // IFF_UP and IFF_RUNNING, so a veth whose peer went down reads as a cable pulled out.
+    bool carrier(const Port& p) const;
 
 private:
     std::vector<Port> ports_;

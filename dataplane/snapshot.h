@@ -33,12 +33,20 @@ inline uint64_t read_counter(const uint64_t& c) {
 // One interface as the fast path needs it, indexed by ifindex.
 struct IfaceView {
     uint16_t port = kNoPort;   // the DPDK port, kNoPort for lo, xfrm, gre, dummy
-    bool up = false;
+    bool up = false;           // administratively (ip link set up): it receives
+    bool carrier = true;       // the port's link, polled by control: without it nothing is sent
     bool host = false;         // the host (TAP) interface
     uint32_t mtu = 1500;
     MacAddr mac{};             // the port's MAC (source of what it sends)
     ws::InetAddr addr4;        // first IPv4 address (ARP probe sender), family kNone if none
     uint32_t xfrm_if_id = 0;   // an xfrm interface (`type xfrm if_id N`): its if_id
+    bool can_send() const { return up && carrier; }
+    // A GRE link (`type gre local A remote B [key K]`, dataplane/stages/gre_stage.h).
+    bool gre = false;
+    bool gre_keyed = false;    // `key K` given: GRE headers carry it (RFC 2890), both ways
+    uint32_t gre_key = 0;
+    ws::InetAddr gre_local;    // family kNone (or 0.0.0.0): any, the outer route picks the source
+    ws::InetAddr gre_remote;
 };
 
 struct Snapshot {
@@ -50,6 +58,9 @@ struct Snapshot {
     std::array<std::unique_ptr<FwTable>, 4> fw;
     std::unique_ptr<FwScratch[]> fw_scratch;
     bool fw_any = false;
+    // The ifindexes of the GRE links (few: decapsulation scans them). Empty: the worker skips
+    // the GRE stage altogether.
+    std::vector<uint32_t> gre_links;
     const FwTable* fw_table(ws::Family f, bool mangle) const { return fw[(f == ws::Family::kInet6 ? 2 : 0) + mangle].get(); }
     std::vector<IfaceView> ifaces;           // by ifindex
     std::vector<uint32_t> ifindex_of_port;   // DPDK port id -> ifindex (0: not ours)

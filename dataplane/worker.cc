@@ -112,11 +112,29 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
         ipsec_.check(b, ctx);
         clk.lap(c, StageId::kIpsecIn, b.n);
     }
+    const bool gre = !ctx.snap.gre_links.empty();
+    if (gre) {
+        // GRE delivered locally (past INPUT and the dir-in policy): the inner packets are
+        // routed and policy-checked (fwd/in) as received on the link; nothing else twice.
+        const BurstMask inner = gre_.decap(b, ctx);
+        clk.lap(c, StageId::kGre, b.n);
+        if (inner) {
+            route(b, ctx, clk);
+            if (ctx.snap.ipsec) {
+                ipsec_.check(b, ctx, inner);
+                clk.lap(c, StageId::kIpsecIn, b.n);
+            }
+        }
+    }
     forward_.run(b, ctx);
     clk.lap(c, StageId::kForward, b.n);
     if (ctx.snap.fw_any) {
         firewall_.forward(b, ctx);
         clk.lap(c, StageId::kFirewall, b.n);
+    }
+    if (gre) {
+        gre_.encap(b, ctx);  // the outer packets then take the out policy like the host's own
+        clk.lap(c, StageId::kGre, b.n);
     }
     ipsec_.outbound(b, ctx);
     clk.lap(c, StageId::kIpsecOut, b.n);
@@ -137,7 +155,8 @@ void Worker::run_pipeline(Burst& b, const StageContext& ctx, StageClock& clk) {
         }
     }
     if (slow) {
-        ipsec_.outbound(b, ctx);  // ICMP errors routed into a tunnel
+        if (gre) gre_.encap(b, ctx);  // ICMP errors routed into a tunnel
+        ipsec_.outbound(b, ctx);
         clk.lap(c, StageId::kSlowPath, b.n);
     }
     neighbour_.run(b, ctx);

@@ -6,10 +6,11 @@
 // The pipeline (process_burst):
 //   parse -> [mangle PREROUTING] -> route -> [mangle OUTPUT, INPUT, filter OUTPUT] -> ipsec
 //   inbound (decrypt; the inner packets take the same steps again) -> ipsec check
-//   (in/fwd policies) -> forward -> [FORWARD, mangle POSTROUTING] -> ipsec outbound (out policies,
-//   encrypt, outer route)
-//   -> slow path (ARP/ND, ICMP errors; their packets take the outbound step too) -> neighbour
-//   -> tx
+//   (in/fwd policies) -> [gre decap (the inner packets: routing and the ipsec check again)]
+//   -> forward -> [FORWARD, mangle POSTROUTING] -> [gre encap (outer header, outer route)]
+//   -> ipsec outbound (out policies, encrypt, outer route)
+//   -> slow path (ARP/ND, ICMP errors; their packets take the encap and outbound steps too)
+//   -> neighbour -> tx
 // Stages only set verdicts; the worker alone frees, counts and transmits (STYLE 8). It loads
 // the snapshot once per poll round and reports a quiescent state after it (rte_rcu_qsbr).
 #include <rte_mempool.h>
@@ -25,6 +26,7 @@
 #include "dataplane/icmp_error.h"
 #include "dataplane/stages/firewall_stage.h"
 #include "dataplane/stages/forward_stage.h"
+#include "dataplane/stages/gre_stage.h"
 #include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
 #include "dataplane/stages/parse_stage.h"
@@ -104,6 +106,7 @@ private:
     FirewallStage firewall_;
     ForwardStage forward_;
     IpsecStage ipsec_;
+    GreStage gre_;
     NeighbourStage neighbour_;
     IcmpRateLimiter icmp_limit_;
     std::vector<TxBuffer> tx_;

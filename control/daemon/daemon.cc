@@ -11,6 +11,7 @@
 #include "control/compile/compiler.h"
 #include "control/config.h"
 #include "control/compile/compile_firewall.h"
+#include "control/compile/iface_view.h"
 #include "control/grammar/iptables_grammar.h"
 #include "control/grammar/printer.h"
 #include "control/query.h"
@@ -112,11 +113,8 @@ ws::Result<std::unique_ptr<dp::Snapshot>> Daemon::build_snapshot() {
     for (size_t i = 0; i < model_.ifs.links.size(); ++i) {
         const dp::Link& l = model_.ifs.links[i];
         dp::IfaceView& v = s->ifaces[l.ifindex];
-        v.up = l.up;
-        v.mtu = l.mtu;
-        if (model_.specs[i].kind == "xfrm") v.xfrm_if_id = model_.specs[i].if_id;
-        for (const auto& a : l.addrs)
-            if (a.local.is_v4() && !v.addr4.valid()) v.addr4 = a.local;
+        v = iface_view(l, model_.specs[i]);
+        if (v.gre) s->gre_links.push_back(l.ifindex);
         const dp::Port* p = ports_.by_link(l.name);
         if (!p) continue;
         v.port = p->id;
@@ -147,12 +145,14 @@ dp::KernelView Daemon::kernel_view() const {
     bool v4 = false, v6 = false;
     for (size_t i = 0; i < model_.ifs.links.size(); ++i) {
         const dp::Link& l = model_.ifs.links[i];
-        if (l.loopback || model_.specs[i].kind == "host") {
-            if (model_.specs[i].kind == "host") v.mtu = l.mtu;
+        if (model_.specs[i].kind == "host") {
+            v.mtu = l.mtu;
             continue;
         }
         for (const auto& a : l.addrs) {
-            if (a.local.is_v6() && a.local.is_link_local6()) continue;
+            // lo's own 127.0.0.1 and ::1 the kernel has; what else lo holds (a router's loopback
+            // addresses, tunnel end points) is the gateway's as much as any port's.
+            if ((a.local.is_v6() && a.local.is_link_local6()) || a.local.is_loopback()) continue;
             v.addrs.push_back(a.local);
             (a.local.is_v6() ? v6 : v4) = true;
         }
@@ -243,6 +243,27 @@ Reply Daemon::apply(const std::vector<std::string>& lines, bool batch) {
     auto c = commit(std::move(*snap));
     if (!c) return fail(2, c.error().format());
     return {};
+}
+
+bool Daemon::poll_carrier() {
+    bool changed = false;
+    for (const dp::Port& p : ports_.ports()) {
+        const dp::Link* l = model_.link(p.link);
+        if (p.host || !l) continue;
+        const bool carrier = ports_.carrier(p);
+        if (carrier == l->carrier) continue;
+        (void)model_.link_set_carrier(p.link, carrier);
+        std::fprintf(stderr, "wildside: link %s %s carrier\n", p.link.c_str(), carrier ? "has" : "lost");
+        changed = true;
+    }
+    if (!changed) return false;
+    auto snap = build_snapshot();
+    if (!snap) {
+        std::fprintf(stderr, "wildside: after a carrier change: %s\n", snap.error().format().c_str());
+        return true;
+    }
+    if (auto c = commit(std::move(*snap)); !c) std::fprintf(stderr, "wildside: %s\n", c.error().format().c_str());
+    return true;
 }
 
 Reply Daemon::query(const std::string& line, bool json, bool batch) {
@@ -458,7 +479,7 @@ std::string Daemon::link_stats(const std::string& dev, bool json) const {
             }
             rte_eth_stats st;
             if (rte_eth_stats_get(p->id, &st) == 0) missed = st.imissed + st.rx_nombuf;
-        } else if (model_.specs[i].kind == "xfrm" && l.ifindex < dp::kMaxVirtualIfindex) {
+        } else if ((model_.specs[i].kind == "xfrm" || model_.specs[i].kind == "gre") && l.ifindex < dp::kMaxVirtualIfindex) {
             for (const auto& c : counters_) {  // the inner packets it carried
                 const auto& x = c.virt[l.ifindex];
                 pc.rx_packets += dp::read_counter(x.rx_packets);
@@ -470,8 +491,11 @@ std::string Daemon::link_stats(const std::string& dev, bool json) const {
         std::vector<std::string> flags;
         if (l.loopback) flags = {"LOOPBACK"};
         else if (model_.specs[i].kind == "xfrm") flags = {"NOARP"};  // as Linux lists an xfrm interface
+        else if (model_.specs[i].kind == "gre") flags = {"POINTOPOINT", "NOARP"};
         else flags = {"BROADCAST", "MULTICAST"};
-        if (l.up) flags.push_back("UP"), flags.push_back("LOWER_UP");
+        if (!l.carrier) flags.insert(flags.begin(), "NO-CARRIER");
+        if (l.up) flags.push_back("UP");
+        if (l.up && l.carrier) flags.push_back("LOWER_UP");
         const std::string mac = p ? dp::format_mac(p->mac) : (l.loopback ? "00:00:00:00:00:00" : "");
         const std::string kind = model_.specs[i].kind;
         if (json) {
@@ -483,7 +507,7 @@ std::string Daemon::link_stats(const std::string& dev, bool json) const {
             tx.num("bytes", pc.tx_bytes).num("packets", pc.tx_packets).num("errors", 0).num("dropped", pc.tx_dropped);
             stats.raw("rx", rx.text()).raw("tx", tx.text());
             o.num("ifindex", l.ifindex).str("ifname", l.name).raw("flags", fl).num("mtu", l.mtu);
-            o.str("operstate", l.up ? "UP" : "DOWN").str("link_type", l.loopback ? "loopback" : (kind == "xfrm" ? "none" : "ether"));
+            o.str("operstate", l.up && l.carrier ? "UP" : "DOWN").str("link_type", l.loopback ? "loopback" : kind == "xfrm" ? "none" : kind == "gre" ? "gre" : "ether");
             if (!mac.empty()) o.str("address", mac);
             o.str("kind", kind);
             o.raw("stats64", stats.text());
@@ -492,8 +516,11 @@ std::string Daemon::link_stats(const std::string& dev, bool json) const {
             std::string fl;
             for (size_t k = 0; k < flags.size(); ++k) fl += (k ? "," : "") + flags[k];
             out += std::to_string(l.ifindex) + ": " + l.name + ": <" + fl + "> mtu " + std::to_string(l.mtu) + " state " +
-                   (l.up ? "UP" : "DOWN") + "\n";
+                   (l.up && l.carrier ? "UP" : "DOWN") + "\n";
             if (!mac.empty()) out += "    link/" + std::string(l.loopback ? "loopback " : "ether ") + mac + " brd ff:ff:ff:ff:ff:ff\n";
+            else if (kind == "gre")
+                out += "    link/gre " + (model_.specs[i].gre_local.valid() ? model_.specs[i].gre_local.format() : "0.0.0.0") +
+                       " peer " + model_.specs[i].gre_remote.format() + "\n";
             out += "    RX:  bytes packets errors dropped\n    " + std::to_string(pc.rx_bytes) + " " + std::to_string(pc.rx_packets) +
                    " 0 " + std::to_string(missed) + "\n";
             out += "    TX:  bytes packets errors dropped\n    " + std::to_string(pc.tx_bytes) + " " + std::to_string(pc.tx_packets) +

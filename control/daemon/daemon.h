@@ -39,6 +39,9 @@ public:
     // Publishes the first snapshot and configures the host interface.
     ws::Status start();
     Reply execute(const Request& req);
+    // Reads every port's carrier; a change goes into the model (linkdown nexthops, multipath
+    // rebalanced) and a new snapshot is published. True when something changed.
+    bool poll_carrier();
     const Publisher& publisher() const { return pub_; }
 
     // The port specs of a model's `type dpdk` and `type host` links (startup).

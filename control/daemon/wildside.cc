@@ -330,7 +330,12 @@ int main(int argc, char** argv) {
     const uint64_t hz = rte_get_tsc_hz();
     const uint64_t started = rte_rdtsc();
     uint64_t next_age = started + hz;
+    uint64_t next_carrier = started + hz / 50;
     while (!g_signal.load()) {
+        if (rte_rdtsc() >= next_carrier) {  // the ports' carrier, every 20 ms
+            daemon->poll_carrier();
+            next_carrier = rte_rdtsc() + hz / 50;
+        }
         if (rte_rdtsc() >= next_age) {  // neighbour reachability, once a second
             neigh->age(rte_rdtsc(), hz);
             next_age = rte_rdtsc() + hz;

@@ -60,14 +60,14 @@ std::string dst_text(const ws::InetPrefix& p) { return p.format(true); }
 
 // Nexthop flags as print_rt_flags() names them.
 void nh_flags_text(std::string& out, uint8_t flags) {
-    if (flags & dp::kNhDead) out += "dead ";
+    if (flags & dp::kNhUnusable) out += "dead ";  // fib_nexthop_info(): ignored linkdown shows dead
     if (flags & dp::kNhOnlink) out += "onlink ";
     if (flags & dp::kNhLinkdown) out += "linkdown ";
 }
 
 std::string nh_flags_json(uint8_t flags) {
     ws::JsonArray a;
-    if (flags & dp::kNhDead) a.str("dead");
+    if (flags & dp::kNhUnusable) a.str("dead");
     if (flags & dp::kNhOnlink) a.str("onlink");
     if (flags & dp::kNhLinkdown) a.str("linkdown");
     return a.text();

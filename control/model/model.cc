@@ -1,6 +1,7 @@
 #include "control/model/model.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace ctl {
 
@@ -119,6 +120,9 @@ ws::Status Model::link_add(LinkSpec spec) {
     dp::Link l;
     l.ifindex = next_ifindex_++;
     l.name = spec.name;
+    // ipgre_tunnel_init(): room for the outer IPv4 and GRE headers (and the key's 4 bytes).
+    if (spec.kind == "gre") l.mtu = 1500 - 24 - (spec.gre_key ? 4 : 0);
+    spec.ignore_linkdown = ignore_linkdown_default;  // devinet_init_net(): a new link copies default
     ifs.links.push_back(l);
     specs.push_back(std::move(spec));
     reattach_rules();
@@ -136,6 +140,7 @@ ws::Status Model::link_set_up(const std::string& name, bool up) {
         sync_down(l->ifindex);
         return {};
     }
+    sync_up(l->ifindex);
     const dp::Link copy = *l;
     if (!copy.loopback)  // addrconf_add_mroute(): every IPv6 link routes multicast locally
         kernel_route(copy, ws::Family::kInet6, dp::RouteType::kMulticast, dp::kTableLocal,
@@ -363,6 +368,97 @@ void Model::sync_down(uint32_t ifindex) {
             });
         }
     }
+}
+
+// Admin up: multipath nexthops through the device come back (fib_sync_up() on NETDEV_UP),
+// linkdown too when it has carrier.
+void Model::sync_up(uint32_t ifindex) {
+    const dp::Link* l = ifs.find(ifindex);
+    const uint8_t clear = dp::kNhDead | (l && l->carrier ? dp::kNhLinkdown | dp::kNhLinkdownIgnored : 0);
+    for (auto* f : {&v4, &v6})
+        for (auto& [id, t] : f->tables)
+            t.for_each_mut([&](dp::Route& r) {
+                bool changed = false;
+                for (auto& nh : r.nh)
+                    if (nh.ifindex == ifindex && (nh.flags & clear)) {
+                        nh.flags &= uint8_t(~clear);
+                        changed = true;
+                    }
+                if (changed) dp::rebalance(r);
+            });
+}
+
+ws::Status Model::link_set_carrier(const std::string& name, bool carrier) {
+    dp::Link* l = link_mut(name);
+    if (!l) return make_error(Errc::kNoDevice, "Cannot find device \"" + name + "\"", name);
+    if (l->carrier == carrier) return {};
+    l->carrier = carrier;
+    invalidate_lookups();
+    const uint32_t ifindex = l->ifindex;
+    for (ws::Family fam : {ws::Family::kInet, ws::Family::kInet6}) {
+        const bool ignore = ignore_linkdown(fam, ifindex);
+        for (auto& [id, t] : family(fam).tables)
+            t.for_each_mut([&](dp::Route& r) {
+                bool changed = false;
+                for (auto& nh : r.nh) {
+                    if (nh.ifindex != ifindex) continue;
+                    const uint8_t was = nh.flags;
+                    nh.flags &= uint8_t(~(dp::kNhLinkdown | dp::kNhLinkdownIgnored));
+                    if (!carrier) nh.flags |= uint8_t(dp::kNhLinkdown | (ignore ? dp::kNhLinkdownIgnored : 0));
+                    changed |= nh.flags != was;
+                }
+                if (changed) dp::rebalance(r);  // fib_rebalance(): only link events move the bounds
+            });
+    }
+    return {};
+}
+
+bool Model::ignore_linkdown(ws::Family f, uint32_t ifindex) const {
+    const size_t k = f == ws::Family::kInet6;
+    if (ignore_linkdown_all[k]) return true;
+    for (size_t i = 0; i < ifs.links.size(); ++i)
+        if (ifs.links[i].ifindex == ifindex) return specs[i].ignore_linkdown[k];
+    return false;
+}
+
+ws::Status Model::sysctl_set(std::string_view key, std::string_view value) {
+    std::string k(key);
+    std::replace(k.begin(), k.end(), '/', '.');
+    std::string path = "/proc/sys/" + k;
+    std::replace(path.begin(), path.end(), '.', '/');
+    const std::string_view leaf = ".ignore_routes_with_linkdown";
+    size_t fam = 2;
+    if (k.rfind("net.ipv4.conf.", 0) == 0) fam = 0;
+    else if (k.rfind("net.ipv6.conf.", 0) == 0) fam = 1;
+    if (fam == 2 || k.size() <= 14 + leaf.size() || k.compare(k.size() - leaf.size(), leaf.size(), leaf) != 0)
+        return make_error(Errc::kUnsupported, "sysctl: \"" + k + "\" is not supported (only net.ipv4|ipv6.conf.*.ignore_routes_with_linkdown)", k);
+    const std::string dev = k.substr(14, k.size() - 14 - leaf.size());
+    const std::string val(value);
+    char* end = nullptr;
+    const long v = std::strtol(val.c_str(), &end, 10);
+    if (val.empty() || !end || *end) return make_error(Errc::kInvalid, "sysctl: setting key \"" + k + "\": Invalid argument", val);
+    const bool on = v != 0;
+    if (dev == "all") {
+        ignore_linkdown_all[fam] = on;
+    } else if (dev == "default") {
+        ignore_linkdown_default[fam] = on;
+    } else {
+        size_t i = 0;
+        while (i < ifs.links.size() && ifs.links[i].name != dev) ++i;
+        if (i == ifs.links.size()) return make_error(Errc::kNoDevice, "sysctl: cannot stat " + path + ": No such file or directory", dev);
+        specs[i].ignore_linkdown[fam] = on;
+    }
+    // The lookup reads the sysctl; the multipath bounds stay until the next link event.
+    const ws::Family f = fam ? ws::Family::kInet6 : ws::Family::kInet;
+    for (auto& [id, t] : family(f).tables)
+        t.for_each_mut([&](dp::Route& r) {
+            for (auto& nh : r.nh) {
+                nh.flags &= uint8_t(~dp::kNhLinkdownIgnored);
+                if ((nh.flags & dp::kNhLinkdown) && ignore_linkdown(f, nh.ifindex)) nh.flags |= dp::kNhLinkdownIgnored;
+            }
+        });
+    invalidate_lookups();
+    return {};
 }
 
 }  // namespace ctl

@@ -7,11 +7,13 @@
 // prefix routes, a gateway must be reachable through a link-scope route, a `src` must be local.
 // A batch is applied to a copy of the model and kept only if every command succeeded
 // (control/config.h), so a failing batch changes nothing.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +36,8 @@ struct LinkSpec {
     ws::InetAddr gre_local, gre_remote;
     std::optional<uint32_t> gre_key;
     std::string address;     // ip link set NAME address MAC
+    // sysctl net.ipv4/ipv6.conf.NAME.ignore_routes_with_linkdown, [inet, inet6]
+    std::array<bool, 2> ignore_linkdown{};
 };
 
 struct Neighbour {
@@ -122,6 +126,15 @@ public:
     ws::Status link_set_mtu(const std::string& name, uint32_t mtu);
     ws::Status link_set_address(const std::string& name, const std::string& mac);
     ws::Status link_set_group(const std::string& name, uint32_t group);
+    // Carrier gained or lost (the port's link, polled by the daemon): nexthops through the link
+    // are flagged linkdown and multipath weights rebalanced, as fib_sync_down_dev() on
+    // NETDEV_CHANGE; they stay usable unless ignore_routes_with_linkdown is set for the link.
+    ws::Status link_set_carrier(const std::string& name, bool carrier);
+    // `sysctl -w KEY=VALUE`: net.ipv4|ipv6.conf.all|default|DEV.ignore_routes_with_linkdown.
+    ws::Status sysctl_set(std::string_view key, std::string_view value);
+    // ip_ignore_linkdown(): the link's value or all's.
+    bool ignore_linkdown(ws::Family f, uint32_t ifindex) const;
+    std::array<bool, 2> ignore_linkdown_all{}, ignore_linkdown_default{};
     ws::Status addr_add(const std::string& dev, dp::IfAddr a);
     ws::Status addr_del(const std::string& dev, const ws::InetAddr& local, uint8_t prefixlen);
     ws::Status neigh_add(Neighbour n, const std::string& dev);
@@ -174,6 +187,7 @@ private:
     void add_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a);
     void del_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a);
     void sync_down(uint32_t ifindex);
+    void sync_up(uint32_t ifindex);
     void reattach_rules();
     uint32_t next_ifindex_ = 2;
 };

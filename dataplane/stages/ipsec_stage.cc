@@ -27,7 +27,7 @@ static_assert([] {
 
 namespace {
 
-constexpr uint8_t kProtoEsp = 50, kProtoUdp = 17, kProtoIcmp = 1, kProtoIcmp6 = 58;
+constexpr uint8_t kProtoEsp = 50, kProtoUdp = 17, kProtoIcmp = 1, kProtoIcmp6 = 58, kProtoGre = 47;
 constexpr uint16_t kIkePort = 500;
 constexpr uint8_t kOuterTtl = 64;
 
@@ -51,7 +51,8 @@ inline void ipv4_fix_checksum(uint8_t* ip) {
 }
 
 // The flow the SPD sees (Linux's decode_session): ports for TCP/UDP/SCTP, ICMP type and code
-// in their place.
+// in their place, and a GRE key's halves (fl4_gre_key shares the ports' place: Linux's
+// xfrm_flowi_sport/dport read them there).
 SpdKey flow_of(rte_mbuf* m, const PacketMeta& meta, uint32_t if_id) {
     SpdKey k;
     k.src = meta.src;
@@ -66,6 +67,16 @@ SpdKey flow_of(rte_mbuf* m, const PacketMeta& meta, uint32_t if_id) {
         const uint8_t* l4 = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset + ip_header_bytes(v6));
         k.sport = l4[0];
         k.dport = l4[1];
+    } else if (meta.proto == kProtoGre && meta.l3_len >= ip_header_bytes(v6) + 4) {
+        const uint8_t* g = rte_pktmbuf_mtod_offset(m, const uint8_t*, meta.l3_offset + ip_header_bytes(v6));
+        const uint32_t at = ip_header_bytes(v6) + 4 + (g[0] & 0x80 ? 4 : 0);  // behind the checksum
+        if (g[0] & 0x20 && meta.l3_len >= at + 4) {
+            const uint8_t* key = g + (at - ip_header_bytes(v6));
+            k.sport = uint16_t(key[0] << 8 | key[1]);
+            k.dport = uint16_t(key[2] << 8 | key[3]);
+        } else {
+            k.sport = k.dport = 0;
+        }
     }
     return k;
 }
@@ -379,7 +390,7 @@ bool IpsecStage::inbound(Burst& b, const StageContext& ctx) noexcept {
     return again;
 }
 
-void IpsecStage::check(Burst& b, const StageContext& ctx) noexcept {
+void IpsecStage::check(Burst& b, const StageContext& ctx, BurstMask only) noexcept {
     const IpsecTables* t = ctx.snap.ipsec.get();
     if (!t) return;
     const SpdDirection& in = t->dir(SpdDir::kIn);
@@ -392,6 +403,7 @@ void IpsecStage::check(Burst& b, const StageContext& ctx) noexcept {
     for (uint16_t i = 0; i < b.n; ++i) {
         want[i] = false;
         PacketMeta& m = b.meta[i];
+        if (!(only >> i & 1)) continue;
         if (m.from_host) continue;  // the gateway's own packets: output policy only
         const bool local = m.next == Next::kLocal;
         if (!local && m.next != Next::kForward) continue;

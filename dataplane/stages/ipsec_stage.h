@@ -14,6 +14,8 @@
 //              through a fitting SA (else plaintext that must be protected: dropped); no
 //              policy takes the direction's default, and a tunnel-mode secpath with no
 //              policy or a template-less one is dropped. IKE to the gateway bypasses.
+//              GRE's key is the flow's ports, as Linux's decode_session gives it (its halves
+//              are what xfrm_flowi_sport/dport read), in every direction.
 //   (SPD lookups go through a per-worker exact flow cache, dataplane/tables/spd_cache.h, and the
 //   misses of a burst to the compiled table in one bulk call per direction and family.)
 //   outbound() after forwarding (TTL, MTU): every packet routed to an xfrm interface looks up
@@ -60,7 +62,8 @@ public:
 
     // True when a packet was decrypted and waits for routing again.
     bool inbound(Burst& b, const StageContext& ctx) noexcept;
-    void check(Burst& b, const StageContext& ctx) noexcept;
+    // Only the packets in `only` (the inner packets of GRE decapsulation: the rest were checked).
+    void check(Burst& b, const StageContext& ctx, BurstMask only = kAllPackets) noexcept;
     void outbound(Burst& b, const StageContext& ctx) noexcept;
 
     crypto::Engine& engine() { return *engine_; }

@@ -19,7 +19,7 @@ void NeighbourStage::process_one(rte_mbuf* m, PacketMeta& meta, const StageConte
         return;
     }
     const IfaceView* out = s.iface(meta.out_ifindex);
-    if (!out || !out->up) {
+    if (!out || !out->can_send()) {
         meta.next = Next::kDrop;
         meta.drop = DropReason::kLinkDown;
         return;
@@ -27,6 +27,11 @@ void NeighbourStage::process_one(rte_mbuf* m, PacketMeta& meta, const StageConte
     if (out->host) {  // a route through the host interface: to the kernel
         write_macs(m, s.host_kernel_mac, out->mac);
         meta.next = Next::kTx;
+        return;
+    }
+    if (out->port == kNoPort) {  // a tunnel's inner packet that no tunnel stage took: never sent
+        meta.next = Next::kDrop;
+        meta.drop = DropReason::kNotForwardable;
         return;
     }
     MacAddr mac;
@@ -48,7 +53,7 @@ void NeighbourStage::run(Burst& burst, const StageContext& ctx) noexcept {
             // The common case inline: an up port and a resolved neighbour.
             MacAddr mac;
             const IfaceView* out = m.out_ifindex < s.ifaces.size() ? &s.ifaces[m.out_ifindex] : nullptr;
-            if (out && out->up && !out->host && m.neigh_slot) {
+            if (out && out->can_send() && !out->host && m.neigh_slot) {
                 const NeighState st = ctx.neigh.lookup(m.neigh_slot, mac);
                 if (NeighbourTable::usable(st)) {
                     write_macs(burst.pkt[i], mac, out->mac);

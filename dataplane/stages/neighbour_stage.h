@@ -6,6 +6,7 @@
 // Sets:    next = kTx (out_port set; neigh_probe when the neighbour is STALE: the worker
 //          probes it) | kPending (the worker queues it and probes) | kDrop.
 // Drops:   link-down (egress link down), no-host-interface (local delivery without one),
+//          not-forwardable (an egress without a port that no tunnel stage took: never sent),
 //          neigh-failed (the neighbour is FAILED: the worker sends ICMP host unreachable).
 // Cost:    one 64-bit load per packet through the slot the route cache keeps: ~18 cycles/packet
 //          with the MAC writes at 64 B (perf/RESULTS.md, "Whole pipeline").

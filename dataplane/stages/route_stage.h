@@ -84,18 +84,20 @@ bool is_local(const RouteDecision& d);
 // Where a forwarding decision sends a packet to dst, written into `to` (a RouteCacheEntry or a
 // PacketMeta: both carry out_port, out_ifindex, mtu, nexthop, neigh_slot): the egress port, its
 // MTU, the next hop and its neighbour slot (created INCOMPLETE when new). An xfrm interface
-// is an egress without a port (out_port kNoPort): the IPsec stage encrypts and routes the
-// outer packet. False, `to` untouched, when the egress device has no port otherwise (gre,
-// dummy): not forwardable here.
+// and a GRE link are egresses without a port (out_port kNoPort, neigh_slot 0): the IPsec stage
+// encrypts, the GRE stage encapsulates, and each routes the outer packet. False, `to`
+// untouched, when the egress device has no port otherwise (dummy): not forwardable here.
 template <class Target>
 bool resolve_egress(const RouteDecision& d, const ws::InetAddr& dst, const StageContext& ctx, Target& to) {
     const IfaceView* dev = ctx.snap.iface(d.dev);
-    if (!dev || (dev->port == kNoPort && !dev->xfrm_if_id)) return false;
+    if (!dev) return false;
+    const bool tunnel = dev->xfrm_if_id || dev->gre;
+    if (dev->port == kNoPort && !tunnel) return false;
     to.out_ifindex = d.dev;
     to.out_port = dev->port;
     to.mtu = dev->mtu;
     to.nexthop = d.gateway.valid() ? d.gateway : dst;
-    to.neigh_slot = dev->host || dev->xfrm_if_id ? 0 : ctx.neigh.find_or_create(d.dev, to.nexthop, ctx.now_tsc);
+    to.neigh_slot = dev->host || tunnel ? 0 : ctx.neigh.find_or_create(d.dev, to.nexthop, ctx.now_tsc);
     return true;
 }
 

@@ -56,7 +56,7 @@ inline bool check_aliases(std::span<const Route> aliases, uint8_t prefixlen, con
         }
         for (uint32_t i = 0; i < r.nh.size(); ++i) {
             const Nexthop& nh = r.nh[i];
-            if (!(flags & kLookupIgnoreLinkstate) && (nh.flags & kNhDead)) continue;
+            if (!(flags & kLookupIgnoreLinkstate) && (nh.flags & kNhUnusable)) continue;
             if (k.oif && k.oif != nh.ifindex) continue;
             res.error = 0;
             res.route = &r;
@@ -107,7 +107,7 @@ FibResult table_lookup6(const Table& t, const sel::FlowKey& k, uint32_t flags) {
                 return;
             }
             for (uint32_t i = 0; i < r.nh.size(); ++i) {
-                if (!(flags & kLookupIgnoreLinkstate) && (r.nh[i].flags & kNhDead)) continue;
+                if (!(flags & kLookupIgnoreLinkstate) && (r.nh[i].flags & kNhUnusable)) continue;
                 int m = score6(r, r.nh[i].ifindex, k, flags);
                 if (m > best) best = m, chosen = &r, chosen_nh = i;
             }

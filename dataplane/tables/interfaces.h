@@ -25,6 +25,7 @@ struct Link {
     uint32_t ifindex = 0;
     std::string name;
     bool up = false;
+    bool carrier = true;   // the port's link (IFF_LOWER_UP); false: NO-CARRIER
     bool loopback = false;
     uint32_t group = 0;
     uint32_t mtu = 1500;

@@ -15,10 +15,10 @@ int32_t upper_bound(uint64_t w, uint64_t total) { return int32_t(int64_t(((w << 
 void rebalance(Route& r) {
     uint64_t total = 0;
     for (const auto& nh : r.nh)
-        if (!(nh.flags & kNhDead)) total += nh.weight;
+        if (!(nh.flags & kNhUnusable)) total += nh.weight;
     uint64_t w = 0;
     for (auto& nh : r.nh) {
-        if ((nh.flags & kNhDead) || total == 0) {
+        if ((nh.flags & kNhUnusable) || total == 0) {
             nh.upper_bound = -1;
             continue;
         }
@@ -41,12 +41,12 @@ std::vector<uint32_t> siblings_from(std::span<const Route> aliases, size_t i) {
 void rebalance_siblings(std::span<Route> aliases, uint32_t group) {
     uint64_t total = 0;
     for (const auto& r : aliases)
-        if (r.sibling_group == group && !r.nh.empty() && !(r.nh[0].flags & kNhDead)) total += r.nh[0].weight;
+        if (r.sibling_group == group && !r.nh.empty() && !(r.nh[0].flags & kNhUnusable)) total += r.nh[0].weight;
     uint64_t w = 0;
     for (auto& r : aliases) {
         if (r.sibling_group != group || r.nh.empty()) continue;
         Nexthop& nh = r.nh[0];
-        if ((nh.flags & kNhDead) || total == 0) {
+        if ((nh.flags & kNhUnusable) || total == 0) {
             nh.upper_bound = -1;
             continue;
         }

@@ -16,7 +16,12 @@ enum NexthopFlags : uint8_t {
     kNhOnlink = 1,     // RTNH_F_ONLINK: the gateway is assumed on-link
     kNhDead = 2,       // RTNH_F_DEAD: the device is down
     kNhLinkdown = 4,   // RTNH_F_LINKDOWN: no carrier
+    // Not a kernel flag: linkdown on a device whose ignore_routes_with_linkdown is set (Linux
+    // tests the sysctl at lookup time; the model keeps this bit in step with it).
+    kNhLinkdownIgnored = 8,
 };
+// The nexthops a lookup and fib_rebalance() pass over.
+inline constexpr uint8_t kNhUnusable = kNhDead | kNhLinkdownIgnored;
 
 struct Nexthop {
     ws::InetAddr gw;          // family kNone when the route has no gateway

@@ -1,7 +1,8 @@
 #pragma once
 // A dp::Snapshot built from configuration lines without EAL or ports, the way
 // Daemon::build_snapshot() builds one (control/daemon/daemon.cc): the model is applied as one
-// batch (ctl::apply_batch), compiled (ctl::compile_routing), and every `type dpdk` or `type host`
+// batch (ctl::apply_batch), compiled (ctl::compile_routing), `type gre` links get their
+// endpoints and key (IfaceView.gre*, Snapshot::gre_links), and every `type dpdk` or `type host`
 // link gets a made-up port: ids in link order from 0, MAC 02:00:00:00:00:<ifindex> (or the one
 // `ip link set NAME address` gave), the host port's kernel MAC kHostKernelMac.
 // No gtest: the packet fuzzer uses it too.
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "control/compile/compiler.h"
+#include "control/compile/iface_view.h"
 #include "control/config.h"
 #include "control/model/model.h"
 #include "dataplane/counters.h"
@@ -47,10 +49,8 @@ inline std::unique_ptr<dp::Snapshot> build_snapshot(const ctl::Model& model, uin
         const dp::Link& l = model.ifs.links[i];
         const ctl::LinkSpec& spec = model.specs[i];
         dp::IfaceView& v = s->ifaces[l.ifindex];
-        v.up = l.up;
-        v.mtu = l.mtu;
-        for (const auto& a : l.addrs)
-            if (a.local.is_v4() && !v.addr4.valid()) v.addr4 = a.local;
+        v = ctl::iface_view(l, spec);
+        if (v.gre) s->gre_links.push_back(l.ifindex);
         if (spec.kind != "dpdk" && spec.kind != "host") continue;
         const uint16_t port = next_port++;
         v.port = port;

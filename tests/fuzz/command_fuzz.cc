@@ -4,7 +4,7 @@
 // (ctl::apply_batch) to a fresh Model; when that succeeds, the model is compiled
 // (ctl::compile_routing) and a few `ip route get` and show queries run through ctl::run_query,
 // including destinations taken from the input itself so that lookups hit the fuzzed routes.
-// Nothing is checked beyond "no crash, no sanitizer report", plus two cheap invariants: a failed
+// One link then loses carrier, as a port does. Nothing is checked beyond "no crash, no sanitizer report", plus two cheap invariants: a failed
 // batch names a line inside the script, and a query's status is one of 0/1/2/255.
 //
 // Build: meson setup BUILD -Dfuzz=true (clang), then BUILD/tests/command_fuzz tests/fuzz/corpus
@@ -64,6 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (st.error().line < 1 || st.error().line > n_lines) std::abort();
         return 0;
     }
+    // A carrier event on one link chosen by the last input byte (the daemon's port poll), so
+    // linkdown flags and multipath rebalancing meet the fuzzed routes.
+    if (size && m.ifs.links.size() > 1) (void)m.link_set_carrier(m.ifs.links[1 + data[size - 1] % (m.ifs.links.size() - 1)].name, false);
     auto routing = ctl::compile_routing(m);
     const ctl::QueryOptions opt{};
     for (const char* q : kQueries) check_status(ctl::run_query(m, *routing, q, opt));

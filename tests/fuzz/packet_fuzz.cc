@@ -11,7 +11,10 @@
 //                   ForwardStage::process_one, NeighbourStage::process_one, and for ICMP errors
 //                   icmp_error_allowed / make_icmp_error.
 //                   Packets for the gateway go through IpsecStage::inbound (ESP and ESP-in-UDP
-//                   to the SAs of kIpsec) and, decrypted, through routing and check() again.
+//                   to the SAs of kIpsec) and, decrypted, through routing and check() again;
+//                   then GreStage::decap (GRE from 192.0.2.9, key 7, on gre1) and the inner
+//                   packet through routing and check() again. Forwarded packets take
+//                   GreStage::encap (10.0.9.0/24 is routed into gre1).
 // The snapshot is fixed (kConfig below, built once). The ingress is chosen by the low two bits
 // of the frame's last source-MAC byte: 0 and 1 eth0, 2 eth1, 3 the host interface. With bit 2
 // set, the bytes after the Ethernet header are first encrypted under the tunnel SA 0x100 and
@@ -36,6 +39,7 @@
 #include "dataplane/icmp_error.h"
 #include "dataplane/stages/firewall_stage.h"
 #include "dataplane/stages/forward_stage.h"
+#include "dataplane/stages/gre_stage.h"
 #include "dataplane/stages/ipsec_stage.h"
 #include "dataplane/stages/neighbour_stage.h"
 #include "dataplane/stages/parse_stage.h"
@@ -54,6 +58,9 @@ ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x100 reqid 1 mode t
 ip xfrm state add src 192.0.2.9 dst 10.0.1.1 proto esp spi 0x200 reqid 2 mode transport enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 encap espinudp 4500 4500 0.0.0.0 replay-window 32
 ip xfrm state add src 192.0.2.9 dst 192.0.2.1 proto esp spi 0x300 reqid 3 mode tunnel aead 'rfc7539esp(chacha20,poly1305)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff01020304 128 engine sodium
 ip rule add fwmark 0x1/0x1 table 100 priority 90
+ip link add gre1 type gre local 192.0.2.1 remote 192.0.2.9 key 7
+ip link set gre1 up
+ip route add 10.0.9.0/24 dev gre1
 iptables -t mangle -A PREROUTING -p tcp --dport 23 -j MARK --set-mark 0x1
 iptables -t mangle -A PREROUTING -m string --string GET --algo bm --to 80 -j DSCP --set-dscp 10
 iptables -t mangle -A PREROUTING -p udp -m multiport --dports 53,5000:5010 -j MARK --or-mark 0x10
@@ -77,11 +84,12 @@ struct World {
     dp::RouteStage route;
     dp::FirewallStage fw;
     dp::IpsecStage ipsec;
+    dp::GreStage gre;
     ctl::SaRegistry sas;
     dp::IcmpRateLimiter limiter;
     Mbuf mbuf;
     uint16_t ip_id = 0;
-    uint32_t eth0 = 0, eth1 = 0, host0 = 0;
+    uint32_t eth0 = 0, eth1 = 0, host0 = 0, gre1 = 0;
 
     World() {
         std::string err;
@@ -95,6 +103,7 @@ struct World {
         eth0 = m.link("eth0")->ifindex;
         eth1 = m.link("eth1")->ifindex;
         host0 = m.link("host0")->ifindex;
+        gre1 = m.link("gre1")->ifindex;
         // A resolved neighbour, so that some packets reach kTx.
         env.neigh->set_permanent(eth1, dptest::ip("192.0.2.254"), dptest::kPeerMac);
     }
@@ -188,6 +197,15 @@ void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageC
         w.fw.local(burst, ctx);
     }
     w.ipsec.check(burst, ctx);
+    // GRE for the gateway from gre1's peer: the inner packet routed and checked again.
+    if (const dp::BurstMask inner = w.gre.decap(burst, ctx)) {
+        const dp::PacketMeta& in = burst.meta[0];
+        if (in.iif != w.gre1 || in.xfrm_sa != 0 || f.len() != in.l3_offset + in.l3_len) std::abort();
+        w.fw.prerouting(burst, ctx);
+        w.route.run(burst, ctx);
+        w.fw.local(burst, ctx);
+        w.ipsec.check(burst, ctx, inner);
+    }
     meta = burst.meta[0];
     if (meta.next == dp::Next::kDrop) {
         if (meta.drop == dp::DropReason::kNone) std::abort();
@@ -198,6 +216,14 @@ void route_and_forward(World& w, Mbuf& f, dp::PacketMeta& meta, const dp::StageC
         dp::ForwardStage::process_one(f.mbuf(), meta);
         burst.meta[0] = meta;
         w.fw.forward(burst, ctx);
+        // Into gre1: the outer IPv4 header verifies and describes the frame.
+        const bool into_gre = burst.meta[0].next == dp::Next::kForward && burst.meta[0].out_ifindex == w.gre1;
+        w.gre.encap(burst, ctx);
+        if (into_gre && burst.meta[0].next == dp::Next::kForward) {
+            const dp::PacketMeta& o = burst.meta[0];
+            if (o.out_ifindex != w.eth1 || f.len() != 14u + o.l3_len || !dptest::checksum_verifies(f.data() + 14, 20))
+                std::abort();
+        }
         meta = burst.meta[0];
         if (meta.next == dp::Next::kForward && !meta.from_host && meta.dst.is_v4()) {
             const uint8_t* ip = f.data() + meta.l3_offset;

@@ -7,6 +7,8 @@
        |                  10.0.1.1   192.0.2.1  |            |  198.51.100.2  10.0.2.1
     firewall (NAT) ------------------------- cloud -------------------------- foo.net 100.64.0.10
     10.255.0.2 | 203.0.113.2      203.0.113.1 / 192.0.2.254 / 198.51.100.254 / 100.64.0.1
+    (3.6)        [West] eth2 ==== line A 10.8.1.0/30 ==== telco ==== eth2 [East]
+                 [West] eth3 ==== line B 10.8.2.0/30 ==== telco ==== eth3 [East]
 
 Namespaces are hosts, veth pairs are wires. West and East are `build/wildside` processes in their
 own namespaces with configs/extruded-subnet/{west,east}.conf: two net_af_packet ports on the
@@ -35,10 +37,17 @@ Scenarios (the seed's sections), each with what it expects, what the packets did
        Chumash (a NAT in the cloud rewrites East's ESP source): West follows it from East's
        authenticated packets (`extra-flag roam` on East's SA), the session survives, and
        forged packets from a third address teach it nothing.
-Not yet here: 3.6 (load sharing over two tunnels, GRE): reported as NOT RUN, and it does not
-fail the run.
+  3.6  Load sharing and failover (configs/extruded-subnet/{west,east}-multipath.conf: West and
+       East restarted with two leased lines between them, through a telco namespace that can
+       cut one): 32 UDP flows Chumash -> Pequot shared 3:1 by a weighted multipath route over
+       two tunnels, first two ESP tunnels on xfrm interfaces, then (one `ip route replace` per
+       gateway) two keyed GRE links protected by transport-mode ESP. Line A is cut under the
+       stream (both its ends lose carrier): the gateways see it (carrier polled ten times a
+       second), the routes over it stop counting (ignore_routes_with_linkdown), both tunnels
+       ride line B; line A comes back and carries again. Reported: the split, the ESP per
+       line, the packets lost and the longest outage.
 
-    /usr/bin/python3 tests/lab/extruded_lab.py [--build build] [--out DIR] [--load MIB]
+    /usr/bin/python3 tests/lab/extruded_lab.py [--build build] [--out DIR] [--load MIB] [--only 3.6]
 
 --load MIB adds a bounded TCP stream Pequot -> foo.net and reports its throughput and each
 gateway's CPU use (perf/RESULTS.md, "The extruded subnet under load").
@@ -52,6 +61,7 @@ import json
 import os
 import shutil
 import signal
+import string
 import struct
 import subprocess
 import sys
@@ -66,8 +76,9 @@ CONFIGS = os.path.join(REPO, "configs", "extruded-subnet")
 sys.path.insert(0, HERE)
 import labtool  # noqa: E402  (read_pcapng)
 
-HOSTS = ["chumash", "router", "firewall", "cloud", "foonet", "west", "east", "pequot"]
+HOSTS = ["chumash", "router", "firewall", "cloud", "foonet", "west", "east", "pequot", "telco"]
 WEST_WILD, EAST_WILD = "192.0.2.1", "198.51.100.2"
+MP_FLOWS = 32          # section 3.6: UDP flows Chumash -> Pequot 10.0.2.100-131
 WEST_PRIV, EAST_PRIV = "10.0.1.1", "10.0.2.1"
 CHUMASH, PEQUOT, FOONET, FIREWALL_OUT = "10.0.1.10", "10.0.2.10", "100.64.0.10", "203.0.113.2"
 
@@ -196,17 +207,34 @@ class Lab:
         # addresses (on the host interface) and would answer for them behind wildside's back:
         # its IP input on eth0/eth1 is closed (AF_PACKET sees the frames before netfilter).
         for gw in ("west", "east"):
-            for i in ("eth0", "eth1"):
+            for i in ("eth0", "eth1", "eth2", "eth3"):
                 self.sh("iptables", "-t", "raw", "-A", "PREROUTING", "-i", i, "-j", "DROP", ns=gw)
 
-    def start_gateways(self):
+    def setup_lines(self):
+        """Section 3.6: two leased lines West eth2/eth3 <-> East eth2/eth3 through a telco that
+        can cut one: each line is two veths joined in the telco by tc (every frame in at one end
+        redirected out of the other), so taking the line's two telco ends down leaves each
+        gateway's end without carrier, as a cable pulled out, and putting them up gives a line
+        that carries at once (a bridge would wait for its ports' link events). Pequot gets 32
+        more addresses: flows that the multipath hash spreads over the tunnels."""
+        for wi, ei, gw_if in (("aw", "ae", "eth2"), ("bw", "be", "eth3")):
+            self.wire("west", gw_if, "telco", wi)
+            self.wire("east", gw_if, "telco", ei)
+            for a, b in ((wi, ei), (ei, wi)):
+                self.sh("tc", "qdisc", "add", "dev", a, "ingress", ns="telco")
+                self.sh("tc", "filter", "add", "dev", a, "parent", "ffff:", "protocol", "all", "u32", "match", "u32",
+                        "0", "0", "action", "mirred", "egress", "redirect", "dev", b, ns="telco")
+        for i in range(MP_FLOWS):
+            self.addr("pequot", "p0", f"10.0.2.{100 + i}/24")
+
+    def start_gateways(self, variant=""):
         for name in ("west", "east"):
-            conf = os.path.join(self.out, f"{name}.conf")
-            shutil.copy(os.path.join(CONFIGS, f"{name}.conf"), conf)
+            conf = os.path.join(self.out, f"{name}{variant}.conf")
+            shutil.copy(os.path.join(CONFIGS, f"{name}{variant}.conf"), conf)
             sock = os.path.join(self.out, f"{name}.sock")
             p = self.bg(name, os.path.join(self.build, "wildside"), "-c", conf, "-s", sock, "--rt-tables",
                         os.path.join(CONFIGS, "rt_tables"), "--idle-backoff", "100",
-                        log=os.path.join(self.out, f"{name}.log"))
+                        log=os.path.join(self.out, f"{name}{variant}.log"))
             self.procs.remove(p)
             self.gw[name] = (p, sock)
         for name, (p, sock) in self.gw.items():
@@ -220,6 +248,11 @@ class Lab:
             else:
                 raise RuntimeError(f"{name}: the control socket did not answer within 30 s")
         time.sleep(1.0)  # the host interfaces come up in the gateways' kernels
+
+    def stop_gateways(self):
+        for name, (p, _) in self.gw.items():
+            self.stop(p)
+        self.gw = {}
 
     def log_tail(self, name, n=5):
         try:
@@ -284,10 +317,10 @@ class Lab:
     # -- captures ------------------------------------------------------------------------------------
     def start_captures(self):
         self.caps = {}
-        for i in ("cw", "ce", "cn"):
+        for ns, i in (("cloud", "cw"), ("cloud", "ce"), ("cloud", "cn"), ("telco", "aw"), ("telco", "bw")):
             path = os.path.join(self.out, f"wild-{i}.pcapng")
             ready = path + ".ready"
-            p = self.bg("cloud", PY, TOOL, "capture", i, path, "--ready", ready)
+            p = self.bg(ns, PY, TOOL, "capture", i, path, "--ready", ready)
             self.wait_file(ready, 10)
             self.caps[i] = (p, path)
 
@@ -634,12 +667,173 @@ def load_run(lab, mib):
                f"{what}; {gbps:.3f} Gbit/s of TCP payload; " + "; ".join(rows), ok)
 
 
+# -- section 3.6 -------------------------------------------------------------------------------------
+MP_TICKS_PER_S = 100   # each flow sends a packet every 10 ms
+
+
+def link_tx(lab, gw, dev):
+    j = json.loads(lab.ctl(gw, "-j", "ip", "-s", "link", "show", dev).stdout)
+    return int(j[0]["stats64"]["tx"]["packets"])
+
+
+def cut_line_a(lab, down):
+    """Both telco ends of line A down (or up): West's and East's eth2 lose (regain) carrier."""
+    # Back up, East's end first: West (the sender here) finds the line whole when it sees carrier.
+    lab.sh("sh", "-c", "ip link set aw down; ip link set ae down" if down else "ip link set ae up; ip link set aw up",
+           ns="telco")
+
+
+def runs(seqs):
+    """The lengths of the runs of consecutive numbers in a sorted list."""
+    out, n = [], 0
+    for i, x in enumerate(seqs):
+        n = n + 1 if i and x == seqs[i - 1] + 1 else 1
+        if i + 1 == len(seqs) or seqs[i + 1] != x + 1:
+            out.append(n)
+    return out
+
+
+def scenario_36(lab, what, tunnels, out_spis):
+    """32 UDP flows Chumash -> Pequot over West's two tunnels (weights 3:1); line A cut under
+    the stream and put back. Measures the split, where the ESP went, and the loss."""
+    port = 9100 + len(lab.results)
+    rfile = os.path.join(lab.out, f"mp-{port}-recv.json")
+    sfile = os.path.join(lab.out, f"mp-{port}-send.json")
+    prog = os.path.join(lab.out, f"mp-{port}.progress")
+    ready = rfile + ".ready"
+    for f in (rfile, sfile, prog, ready):  # a kept --out directory holds an earlier run's
+        if os.path.exists(f):
+            os.unlink(f)
+    names = (string.ascii_letters + string.digits)[:MP_FLOWS]
+    recv = lab.bg("pequot", PY, TOOL, "udp-recv", port, rfile, "--ready", ready)
+    lab.wait_file(ready, 10)
+    t_ns0 = time.time_ns()
+    sa0 = lab.sa_packets("west")
+    flows = []
+    for i, n in enumerate(names):
+        flows += ["--flow", f"{n}:10.0.2.{100 + i}:{port}"]
+    send = lab.bg("chumash", PY, TOOL, "udp-send", *flows, "--rate", MP_TICKS_PER_S * MP_FLOWS, "--duration", 7,
+                  "--size", 200, "--progress", prog, "--out", sfile)
+
+    def tick():
+        try:
+            with open(prog) as f:
+                return int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def wait_tick(t):
+        end = time.time() + 20
+        while tick() < t and send.poll() is None and time.time() < end:
+            time.sleep(0.005)
+
+    def sample():
+        return {d: link_tx(lab, "west", d) for d in ("eth2", "eth3") + tunnels}
+
+    def delta(a, b):
+        return {k: b[k] - a[k] for k in a}
+
+    wait_tick(100)
+    s0 = sample()
+    wait_tick(200)
+    s1 = sample()
+    cut0 = tick()
+    cut_line_a(lab, True)
+    cut1 = tick()
+    wait_tick(cut1 + 50)
+    s2 = sample()
+    wait_tick(400)
+    s3 = sample()
+    up0 = tick()
+    cut_line_a(lab, False)
+    up1 = tick()
+    wait_tick(up1 + 100)
+    s4 = sample()
+    wait_tick(650)
+    s5 = sample()
+    try:
+        send.wait(20)
+    except subprocess.TimeoutExpired:
+        lab.stop(send)
+    time.sleep(0.3)
+    lab.stop(recv)
+    t_ns1 = time.time_ns()
+    sa1 = lab.sa_packets("west")
+    with open(sfile) as f:
+        ticks = json.load(f)["ticks"]
+    with open(rfile) as f:
+        got = json.load(f)["flows"]
+    # Loss: in the cut's window (cut .. cut + 1 s), the restore's, and anywhere else (none allowed
+    # after a half-second warm-up in which the gateways resolve their neighbours).
+    win_cut = (cut0, cut1 + MP_TICKS_PER_S)
+    win_up = (up0, up1 + MP_TICKS_PER_S)
+    lost_cut = lost_up = lost_else = lost_warm = 0
+    outage = []
+    hit = 0
+    for n in names:
+        missing = sorted(set(range(ticks)) - set(got.get(n, [])))
+        hit += any(win_cut[0] <= t <= win_cut[1] for t in missing)
+        for t in missing:
+            if t < MP_TICKS_PER_S // 2:
+                lost_warm += 1
+            elif win_cut[0] <= t <= win_cut[1]:
+                lost_cut += 1
+            elif win_up[0] <= t <= win_up[1]:
+                lost_up += 1
+            else:
+                lost_else += 1
+        outage += runs([t for t in missing if win_cut[0] <= t <= win_cut[1]])
+    before, during, after = delta(s0, s1), delta(s2, s3), delta(s4, s5)
+    t1, t2 = tunnels
+    share = before[t1] / max(1, before[t1] + before[t2])
+    esp, clear = 0, []
+    for link in ("aw", "bw"):
+        e, c = lab.census(link, t_ns0, t_ns1)
+        esp += e
+        clear += c
+    spi_out = {s: sa1.get(s, 0) - sa0.get(s, 0) for s in out_spis}
+    ok = (before[t1] > 0 and before[t2] > 0 and 0.55 <= share <= 0.95 and before["eth2"] > 0 and before["eth3"] > 0
+          and during["eth2"] <= 2 and during[t1] > 0
+          # the counters are read one after the other under the stream: a few packets of skew
+          and during["eth3"] >= 0.97 * (during[t1] + during[t2])
+          and after["eth2"] > 0 and lost_else == 0 and not clear and all(v > 0 for v in spi_out.values()))
+    sent = ticks * MP_FLOWS
+    lab.record(f"3.6 {what}: two tunnels share load (weights 3:1), line A fails under the stream",
+               f"{MP_FLOWS} UDP flows Chumash -> Pequot-net: both tunnels carry, the first about 3/4 (flows hashed "
+               f"by address); each tunnel on its own line; with line A cut (carrier lost at both ends) both "
+               f"tunnels ride line B within the carrier poll; line A carries again once back; no loss outside "
+               f"the cut and restore; only ESP on the lines",
+               f"{sent} packets in {ticks / MP_TICKS_PER_S:.1f} s. Before the cut: {t1} {before[t1]} / {t2} "
+               f"{before[t2]} packets ({100 * share:.0f}% / {100 - 100 * share:.0f}%), line A {before['eth2']} / "
+               f"line B {before['eth3']} ESP packets out of West. Line A cut at {cut0 / MP_TICKS_PER_S:.2f} s: "
+               f"{lost_cut} packets lost in {hit} flows, longest outage {max(outage, default=0) * 1000 // MP_TICKS_PER_S} ms; "
+               f"then line A {during['eth2']} / line B {during['eth3']} (tunnels {during[t1]} / {during[t2]}). "
+               f"Line A back at {up0 / MP_TICKS_PER_S:.2f} s: {lost_up} lost; then line A {after['eth2']} / line B "
+               f"{after['eth3']}. Lost elsewhere: {lost_else} (warm-up: {lost_warm}). On the lines: {esp} ESP, "
+               f"{len(clear)} clear IP packets; West's outbound SAs "
+               + ", ".join(f"{k} +{v}" for k, v in spi_out.items()), ok)
+
+
+def scenario_36_all(lab):
+    """Restarts West and East on the multipath configs, then 3.6 with the ESP tunnels and,
+    after one `ip route replace` per gateway, with GRE over transport-mode ESP."""
+    lab.stop_gateways()
+    lab.start_gateways("-multipath")
+    scenario_36(lab, "ESP tunnels (xfrm interfaces)", ("ipsec1", "ipsec2"), ("0x00001101", "0x00001102"))
+    lab.ctl("west", "ip", "route", "replace", "10.0.2.0/24", "nexthop", "dev", "gre1", "weight", "3",
+            "nexthop", "dev", "gre2", "weight", "1")
+    lab.ctl("east", "ip", "route", "replace", "10.0.1.0/24", "nexthop", "dev", "gre1", "weight", "3",
+            "nexthop", "dev", "gre2", "weight", "1")
+    scenario_36(lab, "GRE (keyed) over transport-mode ESP", ("gre1", "gre2"), ("0x00003101", "0x00003102"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--out", help="keep captures, configs, counters and logs in DIR")
     ap.add_argument("--load", type=int, metavar="MIB",
                     help="after the scenarios, a MIB-mebibyte TCP stream through the tunnel (perf/RESULTS.md)")
+    ap.add_argument("--only", choices=["3.6"], help="run only these scenarios (3.6: the multipath part)")
     a = ap.parse_args()
     out = os.path.abspath(a.out) if a.out else tempfile.mkdtemp(prefix="wildside-xs-")
     os.makedirs(out, exist_ok=True)
@@ -649,20 +843,25 @@ def main():
     try:
         print(f"== setting up namespaces {lab.tag}-* and starting West and East (files in {out})")
         lab.setup()
+        lab.setup_lines()
         lab.start_captures()
         lab.start_gateways()
-        for fn in (scenario_31, scenario_32, scenario_35, scenario_33, scenario_33_admin, scenario_spd):
+        for fn in (() if a.only else (scenario_31, scenario_32, scenario_35, scenario_33, scenario_33_admin, scenario_spd)):
             try:
                 fn(lab)
             except Exception as e:  # a scenario that could not run is a failure too
                 lab.record(fn.__name__, "the scenario runs", f"{type(e).__name__}: {e}", False)
         if a.load:
             load_run(lab, a.load)
-        for title in ("3.6 load sharing over two tunnels, failover, GRE with transport-mode ESP",):
-            lab.results.append((title, "", "not implemented yet", "NOT RUN"))
-            print(f"\n[NOT RUN] {title}")
         for gw in ("west", "east"):
             with open(os.path.join(out, f"{gw}-counters.json"), "w") as f:
+                json.dump(lab.counters(gw), f, indent=1)
+        try:
+            scenario_36_all(lab)
+        except Exception as e:
+            lab.record("3.6", "the scenario runs", f"{type(e).__name__}: {e}", False)
+        for gw in ("west", "east"):
+            with open(os.path.join(out, f"{gw}-multipath-counters.json"), "w") as f:
                 json.dump(lab.counters(gw), f, indent=1)
     except Exception as e:
         lab.record("set-up", "the lab comes up", f"{type(e).__name__}: {e}", False)

@@ -1357,6 +1357,172 @@ def c_fw_filter(sc):
     expect_listing(sc, "iptables -L INPUT -n -v -x", "INPUT", [(1, len(local))])
 
 
+# 13 ------------------------------------------------------------------------------------------
+GRE_KEY_OUT = bytes(range(20))           # AES-128-GCM key + 4-byte salt (rfc4106)
+GRE_KEY_IN = bytes(range(0x20, 0x34))
+GRE_ESP_CONFIG = IPV6_CONFIG + [
+    "ip link add gre1 type gre local 10.0.2.1 remote 10.0.2.2 key 5",
+    "ip link add gre2 type gre local 10.0.3.1 remote 10.0.3.2",
+    "ip link set gre1 up",
+    "ip link set gre2 up",
+    "ip route add 10.20.0.0/16 dev gre1",
+    "ip route add 10.30.0.0/16 dev gre2",
+    "ip -6 route add 2001:db8:30::/48 dev gre2",
+    "ip xfrm state add src 10.0.2.1 dst 10.0.2.2 proto esp spi 0x3001 reqid 11 mode transport "
+    f"aead 'rfc4106(gcm(aes))' 0x{GRE_KEY_OUT.hex()} 128",
+    "ip xfrm state add src 10.0.2.2 dst 10.0.2.1 proto esp spi 0x3002 reqid 11 mode transport "
+    f"aead 'rfc4106(gcm(aes))' 0x{GRE_KEY_IN.hex()} 128",
+    "ip xfrm policy add src 10.0.2.1 dst 10.0.2.2 proto gre dir out "
+    "tmpl src 10.0.2.1 dst 10.0.2.2 proto esp reqid 11 mode transport",
+    "ip xfrm policy add src 10.0.2.2 dst 10.0.2.1 proto gre dir in "
+    "tmpl src 10.0.2.2 dst 10.0.2.1 proto esp reqid 11 mode transport",
+]
+
+
+def gre_sa(spi, key):
+    from scapy.layers.ipsec import ESP, SecurityAssociation
+    return SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key, auth_algo=None)
+
+
+@case("gre-esp", GRE_ESP_CONFIG)
+def c_gre_esp(sc):
+    """GRE links (RFC 2784/2890) with transport-mode ESP on one of them: packets routed into
+    gre1 (key 5) leave eth1 as ESP (SPI 0x3001, decrypted here by scapy) around GRE around the
+    forwarded packet; packets into gre2 (keyless) leave eth2 as plain GRE, IPv4 and IPv6 inside,
+    checked with scapy's GRE layer: outer 10.0.3.1 -> 10.0.3.2, TTL inherited, DF, ECN copied.
+    From the peers: ESP around GRE (scapy-built) and plain GRE (also with a checksum) are
+    decapsulated and the inner packets forwarded; plain GRE where the dir-in policy wants ESP is
+    dropped; a 1500-byte DF packet into gre2 gets fragmentation needed with MTU 1476.
+    `ip -s link show` counts the inner packets on gre1/gre2."""
+    from scapy.compat import raw
+    from scapy.layers.l2 import GRE
+    out_sa, in_sa = gre_sa(0x3001, GRE_KEY_OUT), gre_sa(0x3002, GRE_KEY_IN)
+
+    def outer_errs(ip, src, dst, proto, inner):
+        errs = []
+        if ip[0] != 0x45:
+            errs.append(f"outer version/ihl {ip[0]:#x}")
+        if ip[9] != proto:
+            errs.append(f"outer protocol {ip[9]}, want {proto}")
+        if str(ipaddress.IPv4Address(ip[12:16])) != src or str(ipaddress.IPv4Address(ip[16:20])) != dst:
+            errs.append(f"outer {ipaddress.IPv4Address(ip[12:16])}->{ipaddress.IPv4Address(ip[16:20])}, want {src}->{dst}")
+        if not ip4_hdr_ok(ip[:20]):
+            errs.append("outer IPv4 header checksum does not verify")
+        if struct.unpack("!H", ip[6:8])[0] != 0x4000:
+            errs.append(f"outer flags/fragment {ip[6:8].hex()}, want 4000 (DF)")
+        v6 = inner[0] >> 4 == 6
+        ttl = inner[7] if v6 else inner[8]
+        if ip[8] != ttl:
+            errs.append(f"outer TTL {ip[8]}, want {ttl} (inherited from the forwarded inner packet)")
+        tos = ((inner[0] << 4 | inner[1] >> 4) & 0xFF) if v6 else inner[1]
+        want_tos = 2 if tos & 3 == 3 else tos & 3
+        if ip[1] != want_tos:
+            errs.append(f"outer TOS {ip[1]:#04x}, want {want_tos:#04x} (0 with the inner ECN bits)")
+        if struct.unpack("!H", ip[2:4])[0] != len(ip):
+            errs.append(f"outer total length {struct.unpack('!H', ip[2:4])[0]} for {len(ip)} bytes")
+        return errs
+
+    def eth_errs(fr, port, nh):
+        if fr[0:6].hex(":") != mac4(nh) or fr[6:12].hex(":") != PORT_MAC[port] or fr[12:14] != b"\x08\x00":
+            return [f"Ethernet dst={fr[0:6].hex(':')} src={fr[6:12].hex(':')}, want dst={mac4(nh)} src={PORT_MAC[port]}"]
+        return []
+
+    # 1. Into gre1 (key 5), out of eth1 as transport-mode ESP.
+    gre1_tx = []
+    for i in range(3):
+        inner = sc.ip4("10.0.1.5", f"10.20.0.{7 + i}", "udp", ttl=64 - i, tos=(0x03, 0xb9, 0)[i], df=i != 1,
+                       payload=b"g" * (10 * i))
+        sc.send(sc.frame4(inner))
+        want = forwarded4(inner)
+        gre1_tx.append(len(inner))
+
+        def open_esp(fr):
+            if len(fr) < 14 + 28 or fr[12:14] != b"\x08\x00" or fr[14 + 9] != 50:
+                return None
+            try:
+                return raw(out_sa.decrypt(IP(fr[14:])).payload)
+            except Exception:
+                return None
+
+        def match(fr, ident=inner[4:6]):
+            g = open_esp(fr)
+            return g is not None and len(g) >= 8 + 20 and g[8 + 4:8 + 6] == ident
+
+        def check(fr, want=want):
+            errs = eth_errs(fr, "eth1", "10.0.2.2") + outer_errs(fr[14:], "10.0.2.1", "10.0.2.2", 50, want)
+            if struct.unpack("!I", fr[14 + 20:14 + 24])[0] != 0x3001:
+                errs.append("SPI is not 0x3001")
+            g = GRE(open_esp(fr))
+            if (g.chksum_present, g.routing_present, g.key_present, g.seqnum_present, g.version) != (0, 0, 1, 0, 0):
+                errs.append(f"GRE flags {g.summary()}, want K only")
+            if g.key != 5 or g.proto != 0x0800:
+                errs.append(f"GRE key {g.key} proto {g.proto:#06x}, want 5 / 0x0800")
+            if raw(g.payload) != want:
+                errs.append("inner packet differs: " + first_diff(raw(g.payload), want, IP4_FIELDS, 20))
+            return errs
+
+        sc.expect_frames("eth1", f"ESP(GRE key 5) of {ip4_desc(inner)}", match, check)
+
+    # 2. Into gre2 (keyless), out of eth2 as plain GRE: IPv4 and IPv6 inside.
+    v4 = sc.ip4("10.0.1.6", "10.30.0.7", "tcp", ttl=20, tos=0x02, df=True, payload=b"plain")
+    v6 = (IPv6(src="2001:db8:1::10", dst="2001:db8:30::7", hlim=9, tc=0x01, fl=0x4242)
+          / UDP(sport=7, dport=9) / Raw(b"six")).build()
+    sc.send(sc.frame4(v4))
+    sc.send(sc.frame6(v6))
+    for inner, want, proto in ((v4, forwarded4(v4), 0x0800), (v6, forwarded6(v6), 0x86DD)):
+        def match(fr, want=want):
+            return len(fr) > 14 + 24 and fr[14 + 9] == 47 and fr[14 + 24:] == want
+
+        def check(fr, want=want, proto=proto):
+            errs = eth_errs(fr, "eth2", "10.0.3.2") + outer_errs(fr[14:], "10.0.3.1", "10.0.3.2", 47, want)
+            g = GRE(fr[14 + 20:])
+            if (g.chksum_present, g.routing_present, g.key_present, g.seqnum_present, g.version) != (0, 0, 0, 0, 0):
+                errs.append(f"GRE flags {g.summary()}, want none")
+            if g.proto != proto:
+                errs.append(f"GRE protocol {g.proto:#06x}, want {proto:#06x}")
+            return errs
+
+        sc.expect_frames("eth2", f"GRE of {'IPv4' if proto == 0x0800 else 'IPv6'} {inner[:4].hex()}", match, check)
+
+    # 3. From the peers: ESP(GRE key 5) on eth1, plain GRE (with and without a checksum) on eth2.
+    from_east = sc.ip4("10.20.0.9", "10.0.1.7", "udp", ttl=30, payload=b"east")
+    pkt = IP(src="10.0.2.2", dst="10.0.2.1", ttl=64) / GRE(key_present=1, key=5, proto=0x0800) / IP(from_east)
+    sc.send(eth(PORT_MAC["eth1"], mac4("10.0.2.2"), 0x0800) + raw(in_sa.encrypt(pkt)), "eth1")
+    sc.expect_forward(from_east, "eth0", mac4("10.0.1.7"))
+    gre2_rx = []
+    for csum in (0, 1):
+        inner = sc.ip4("10.30.0.9", "10.0.1.8", "udp", ttl=40, payload=b"csum" * csum)
+        g = IP(src="10.0.3.2", dst="10.0.3.1", ttl=64) / GRE(chksum_present=csum, proto=0x0800) / IP(inner)
+        sc.send(eth(PORT_MAC["eth2"], mac4("10.0.3.2"), 0x0800) + raw(g), "eth2")
+        sc.expect_forward(inner, "eth0", mac4("10.0.1.8"))
+        gre2_rx.append(len(inner))
+    # Plain GRE from gre1's peer: its dir-in policy requires ESP.
+    plain = IP(src="10.0.2.2", dst="10.0.2.1") / GRE(key_present=1, key=5, proto=0x0800) / IP(
+        sc.ip4("10.20.0.9", "10.0.1.7", "udp"))
+    sc.send(eth(PORT_MAC["eth1"], mac4("10.0.2.2"), 0x0800) + raw(plain), "eth1")
+    sc.expect_drop("xfrm-in-tmpl-mismatch", 1)
+
+    # 4. Too big for gre2: 1500 - 20 - 4 = 1476 (the link's MTU or the outer route's room).
+    big = sc.ip4("10.0.1.9", "10.30.0.8", "udp", df=True, payload=b"B" * (1500 - 28))
+    sc.send(sc.frame4(big))
+    sc.expect_icmp4(big, 3, 4, mtu=1476, also_quote=forwarded4(big))
+    sc.expect_drop("frag-needed", 1)
+
+    def link_counts(res):
+        by = {l.get("ifname"): l for l in (res.get("links") or [])}
+        errs = []
+        for name, tx, rx in (("gre1", gre1_tx, [len(from_east)]), ("gre2", [len(v4), len(v6)], gre2_rx)):
+            st = by.get(name, {}).get("stats64", {})
+            got = (st.get("tx", {}).get("packets"), st.get("tx", {}).get("bytes"),
+                   st.get("rx", {}).get("packets"), st.get("rx", {}).get("bytes"))
+            want = (len(tx), sum(tx), len(rx), sum(rx))
+            if got != want:
+                errs.append(f"ip -s link show {name}: tx/rx packets, bytes {got}, want {want}")
+        return errs
+
+    sc.extra.append(link_counts)
+
+
 # ---------------------------------------------------------------------------------------------
 # Running one case
 # ---------------------------------------------------------------------------------------------

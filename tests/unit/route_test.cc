@@ -473,6 +473,87 @@ TEST(Multipath, OnlyLiveNexthopsArePicked) {
     EXPECT_GT(count[wstest::ifindex(m, "dummy1")], 0);
 }
 
+// Carrier loss (reference §2.7): nexthops flagged linkdown and still used, unless
+// ignore_routes_with_linkdown is set for the device (or all) before the loss.
+std::map<uint32_t, int> multipath_spread(const ctl::Model& m) {
+    auto r = ctl::compile_routing(m);
+    std::map<uint32_t, int> count;
+    for (uint32_t i = 0; i < 1000; ++i) {
+        sel::FlowKey k = out_flow("10.80.0.0");
+        k.daddr = ws::InetAddr::v4(0x0a500000u + i * 13);
+        auto d = dp::route_output(*r, k);
+        EXPECT_EQ(d.error, 0);
+        ++count[d.dev];
+    }
+    return count;
+}
+
+TEST(Carrier, LinkdownNexthopsStayInUseByDefault) {
+    auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2");
+    ASSERT_TRUE(m.link_set_carrier("dummy2", false).ok());
+    auto a = aliases(m, 254, "10.80.0.0/16");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_TRUE(a[0]->nh[1].flags & dp::kNhLinkdown);
+    EXPECT_FALSE(a[0]->nh[1].flags & dp::kNhUnusable);
+    EXPECT_EQ(a[0]->nh[1].upper_bound, 2147483647);
+    EXPECT_GT(multipath_spread(m)[wstest::ifindex(m, "dummy2")], 0);
+    EXPECT_EQ(route_get(m, "10.3.0.9"), "10.3.0.9 dev dummy2 src 10.3.0.1 uid 0 \n    cache \n");
+}
+
+TEST(Carrier, IgnoredLinkdownFailsOverAndComesBack) {
+    auto m = topology("sysctl -w net.ipv4.conf.dummy2.ignore_routes_with_linkdown=1\n"
+                      "ip route add 10.80.0.0/16 nexthop via 10.1.0.254 weight 3 nexthop via 10.3.0.2 weight 1");
+    const uint32_t d0 = wstest::ifindex(m, "dummy0"), d2 = wstest::ifindex(m, "dummy2");
+    auto before = multipath_spread(m);
+    EXPECT_GT(before[d2], 150);  // about a quarter
+    EXPECT_GT(before[d0], 600);
+    ASSERT_TRUE(m.link_set_carrier("dummy2", false).ok());
+    auto a = aliases(m, 254, "10.80.0.0/16");
+    EXPECT_EQ(a[0]->nh[1].upper_bound, -1);
+    EXPECT_EQ(a[0]->nh[0].upper_bound, 2147483647);
+    auto after = multipath_spread(m);
+    EXPECT_EQ(after.count(d2), 0u);
+    EXPECT_EQ(after[d0], 1000);
+    // A single route through the link is passed over: the lookup falls through to the default.
+    EXPECT_EQ(route_get(m, "10.3.0.9"), "10.3.0.9 via 10.1.0.254 dev dummy0 src 10.1.0.1 uid 0 \n    cache \n");
+    EXPECT_NE(wstest::query(m, "ip route show 10.80.0.0/16").out.find("nexthop via 10.3.0.2 dev dummy2 weight 1 dead linkdown"), std::string::npos)
+        << wstest::query(m, "ip route show 10.80.0.0/16").out;
+    ASSERT_TRUE(m.link_set_carrier("dummy2", true).ok());
+    EXPECT_EQ(multipath_spread(m), before);
+    EXPECT_EQ(route_get(m, "10.3.0.9"), "10.3.0.9 dev dummy2 src 10.3.0.1 uid 0 \n    cache \n");
+}
+
+TEST(Carrier, SysctlAfterTheLossSkipsSingleRoutesButKeepsTheBounds) {
+    auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2");
+    ASSERT_TRUE(m.link_set_carrier("dummy2", false).ok());
+    wstest::must_apply(m, "sysctl -w net.ipv4.conf.all.ignore_routes_with_linkdown=1");
+    EXPECT_EQ(route_get(m, "10.3.0.9"), "10.3.0.9 via 10.1.0.254 dev dummy0 src 10.1.0.1 uid 0 \n    cache \n");
+    EXPECT_EQ(aliases(m, 254, "10.80.0.0/16")[0]->nh[1].upper_bound, 2147483647);  // fib_rebalance() not rerun
+}
+
+TEST(Carrier, AdminUpRevivesDeadNexthops) {
+    auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2");
+    wstest::must_apply(m, "ip link set dummy2 down");
+    EXPECT_EQ(aliases(m, 254, "10.80.0.0/16")[0]->nh[1].upper_bound, -1);
+    wstest::must_apply(m, "ip link set dummy2 up");
+    auto a = aliases(m, 254, "10.80.0.0/16");
+    EXPECT_FALSE(a[0]->nh[1].flags & (dp::kNhDead | dp::kNhLinkdown));
+    EXPECT_EQ(a[0]->nh[1].upper_bound, 2147483647);
+}
+
+TEST(Carrier, SysctlErrors) {
+    auto m = topology();
+    EXPECT_NE(cmd_error(m, "sysctl -w net.ipv4.ip_forward=1").find("not supported"), std::string::npos);
+    EXPECT_NE(cmd_error(m, "sysctl -w net.ipv4.conf.eth9.ignore_routes_with_linkdown=1").find("No such file"), std::string::npos);
+    EXPECT_NE(cmd_error(m, "sysctl -w net.ipv4.conf.all.ignore_routes_with_linkdown=yes").find("Invalid argument"), std::string::npos);
+    EXPECT_NE(cmd_error(m, "sysctl net.ipv4.conf.all.ignore_routes_with_linkdown").find("KEY=VALUE"), std::string::npos);
+    EXPECT_EQ(cmd_error(m, "sysctl net/ipv4/conf/default/ignore_routes_with_linkdown=1"), "");
+    wstest::must_apply(m, "ip link add dummy3 type dummy");
+    EXPECT_TRUE(m.ignore_linkdown(ws::Family::kInet, wstest::ifindex(m, "dummy3")));  // copied from default
+    EXPECT_FALSE(m.ignore_linkdown(ws::Family::kInet, wstest::ifindex(m, "dummy2")));
+    EXPECT_FALSE(m.ignore_linkdown(ws::Family::kInet6, wstest::ifindex(m, "dummy3")));
+}
+
 // ---------------------------------------------------------------------------------------------
 // onlink, oif (§2.4 item 3), source selection (§2.5).
 

@@ -15,6 +15,7 @@
 #include "tests/dataplane/eal_env.h"
 #include "tests/dataplane/packet_builder.h"
 #include "tests/dataplane/snapshot_builder.h"
+#include "tests/dataplane/stage_gateway.h"
 
 namespace {
 
@@ -24,43 +25,14 @@ using dp::Next;
 
 constexpr uint32_t kEth0 = 2, kEth1 = 3, kHost = 5;
 
-struct Gw {
-    ctl::Model model;
-    Env env;
-    dp::ParseStage parse;
-    dp::RouteStage route;
-    dp::FirewallStage fw;
-    dp::ForwardStage forward;
-    explicit Gw(const std::string& extra) {
-        EXPECT_TRUE(eal_up());
-        std::string err;
-        model = model_of(std::string(kGatewayBase) + "ip route add default via 192.0.2.254 dev eth1\n" + extra, &err);
-        EXPECT_EQ(err, "");
-        env.snap = build_snapshot(model, 1);
-        auto st = ctl::attach_firewall(*env.snap, model.firewall, model.ifs.links, 1);
-        EXPECT_TRUE(st.ok()) << st.error().format();
+struct Gw : StageGateway {
+    explicit Gw(const std::string& extra)
+        : StageGateway(std::string(kGatewayBase) + "ip route add default via 192.0.2.254 dev eth1\n" + extra) {
         for (const char* nh : {"10.0.1.254", "192.0.2.254", "10.0.1.50"}) {
             const bool e0 = std::string(nh).rfind("10.", 0) == 0;
             env.neigh->set_permanent(e0 ? kEth0 : kEth1, ip(nh), kPeerMac);
         }
     }
-    // One frame through the worker's stages up to forwarding, as received on `ifindex`.
-    dp::PacketMeta run(FakeMbuf& f, uint32_t ifindex) {
-        dp::Burst b;
-        b.n = 1;
-        b.pkt[0] = f.mbuf();
-        b.in_port = env.iface(ifindex).port;
-        auto ctx = env.ctx();
-        parse.run(b, ctx);
-        fw.prerouting(b, ctx);
-        route.run(b, ctx);
-        if (fw.output(b, ctx)) route.run(b, ctx);
-        fw.local(b, ctx);
-        forward.run(b, ctx);
-        fw.forward(b, ctx);
-        return b.meta[0];
-    }
-    const MacAddr& mac(uint32_t ifindex) const { return env.iface(ifindex).mac; }
     ctl::IptCounters counters(uint64_t rule_id) const { return ctl::counter_source(env.snap->fw).rule(rule_id); }
 };
 

@@ -16,6 +16,7 @@
 #include "tests/dataplane/eal_env.h"
 #include "tests/dataplane/packet_builder.h"
 #include "tests/dataplane/snapshot_builder.h"
+#include "tests/dataplane/stage_gateway.h"
 
 namespace {
 
@@ -58,55 +59,12 @@ ip route add 10.0.1.0/24 via 192.0.2.1 dev eth1
            extra;
 }
 
-// One gateway: its snapshot with the compiled SAD/SPD and the stages of a worker up to the
-// neighbour stage.
-struct Gw {
-    ctl::Model model;
-    ctl::SaRegistry reg;
-    Env env;
-    dp::ParseStage parse;
-    dp::RouteStage route;
-    dp::ForwardStage forward;
-    dp::IpsecStage ipsec;
-
-    explicit Gw(const std::string& conf) {
-        std::string err;
-        model = model_of(conf, &err);
-        EXPECT_EQ(err, "");
-        env.snap = build_snapshot(model, 1);
-        for (size_t i = 0; i < model.specs.size(); ++i)
-            if (model.specs[i].kind == "xfrm") env.snap->ifaces[model.ifs.links[i].ifindex].xfrm_if_id = model.specs[i].if_id;
-        auto t = ctl::compile_ipsec(model, reg);
-        EXPECT_TRUE(t.ok());
-        if (t.ok()) env.snap->ipsec = std::move(*t);
-        // Every next hop resolved, so the outer route's neighbour is no concern here.
-    }
-    // One frame through parse .. ipsec outbound, as received on `ifindex`.
-    dp::PacketMeta run(FakeMbuf& f, uint32_t ifindex) {
-        dp::Burst b;
-        b.n = 1;
-        b.pkt[0] = f.mbuf();
-        b.in_port = env.iface(ifindex).port;
-        auto ctx = env.ctx();
-        parse.run(b, ctx);
-        route.run(b, ctx);
-        if (ipsec.inbound(b, ctx)) route.run(b, ctx);
-        ipsec.check(b, ctx);
-        forward.run(b, ctx);
-        ipsec.outbound(b, ctx);
-        return b.meta[0];
-    }
-    const MacAddr& mac(uint32_t ifindex) const { return env.iface(ifindex).mac; }
-};
+// One gateway: its snapshot with the compiled SAD/SPD and a worker's stages.
+using Gw = StageGateway;
 
 Bytes inner4(const Gw& a, const char* src, const char* dst, uint16_t dport = 2000, size_t len = 40, uint8_t tos = 0,
              uint16_t frag = 0x4000) {
-    Ip4 h;
-    h.src = ip(src);
-    h.dst = ip(dst);
-    h.tos = tos;
-    h.frag = frag;
-    return udp4_frame(a.mac(2), h, 1000, dport, len);
+    return udp_in(a, src, dst, dport, len, tos, frag);
 }
 
 // The IP packet of a frame (without the Ethernet header).

@@ -59,6 +59,30 @@ TEST_F(NeighbourStageTest, EgressLinkDown) {
     EXPECT_EQ(bad.drop, DropReason::kLinkDown);
 }
 
+TEST_F(NeighbourStageTest, NoCarrierSendsNothing) {
+    std::string err;
+    ctl::Model m = model_of(kPorts, &err);
+    ASSERT_EQ(err, "");
+    ASSERT_TRUE(m.link_set_carrier("eth0", false).ok());  // what the daemon's port poll does
+    env.snap = build_snapshot(m, 1);
+    f.set(udp4_frame(port_mac(kEth1), {}, 1, 2, 10));
+    EXPECT_TRUE(env.iface(kEth0).up) << "still administratively up: it receives";
+    env.neigh->learn(kEth0, ip("10.0.1.50"), kPeerMac, env.now, false);
+    dp::Burst b;
+    b.n = 1;
+    b.pkt[0] = f.mbuf();
+    b.meta[0] = forward_to(kEth0, "10.0.1.50");
+    dp::NeighbourStage().run(b, env.ctx());  // the inline fast path
+    EXPECT_EQ(b.meta[0].next, Next::kDrop);
+    EXPECT_EQ(b.meta[0].drop, DropReason::kLinkDown);
+    ASSERT_TRUE(m.link_set_carrier("eth0", true).ok());
+    env.snap = build_snapshot(m, 1);
+    b.meta[0] = forward_to(kEth0, "10.0.1.50");
+    env.neigh->learn(kEth0, ip("10.0.1.50"), kPeerMac, env.now, false);
+    dp::NeighbourStage().run(b, env.ctx());
+    EXPECT_EQ(b.meta[0].next, Next::kTx);
+}
+
 TEST_F(NeighbourStageTest, LocalWithoutHostInterface) {
     build(false);
     dp::PacketMeta m;

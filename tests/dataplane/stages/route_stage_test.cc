@@ -170,7 +170,13 @@ TEST_F(RouteDecide, MulticastDropped) {
 }
 
 TEST_F(RouteDecide, DeviceWithoutPortNotForwardable) {
-    EXPECT_VERDICT(decide(meta("10.0.1.50", "10.0.2.9")), Next::kDrop, kNotForwardable);
+    // A dummy link has no port and is neither an xfrm interface nor a GRE link.
+    std::string err;
+    model = model_of(std::string(kConfig) + "ip link add dummy0 type dummy\nip link set dummy0 up\n"
+                                            "ip route add 10.0.7.0/24 dev dummy0\n", &err);
+    ASSERT_EQ(err, "");
+    env.snap = build_snapshot(model, 1);
+    EXPECT_VERDICT(decide(meta("10.0.1.50", "10.0.7.9")), Next::kDrop, kNotForwardable);
 }
 
 TEST_F(RouteDecide, FromHostErrorsAreDropsNotIcmp) {
