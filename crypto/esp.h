@@ -83,6 +83,14 @@ inline uint32_t esp_headroom(const SaCrypto& sa) { return kEspHeaderBytes + sa.i
 inline uint32_t esp_pad_bytes(const SaCrypto& sa, uint32_t len) { return (0u - (len + 2)) & (sa.block_bytes - 1u); }
 // Bytes ESP writes after the payload: padding, pad length, next header, ICV.
 inline uint32_t esp_tailroom(const SaCrypto& sa, uint32_t len) { return esp_pad_bytes(sa, len) + 2 + sa.icv_bytes; }
+// The largest payload (the inner packet in tunnel mode, what follows the IP header in
+// transport) that still fits `mtu` once `front` bytes (outer or own IP header, NAT-T UDP, ESP
+// header and IV) and the trailer are added: xfrm_state_mtu()'s arithmetic.
+inline uint32_t esp_payload_fit(const SaCrypto& sa, uint32_t mtu, uint32_t front) {
+    const uint32_t room = mtu > front + sa.icv_bytes ? mtu - front - sa.icv_bytes : 0;
+    const uint32_t aligned = room & ~uint32_t(sa.block_bytes - 1u);
+    return aligned >= 2 ? aligned - 2 : 0;
+}
 
 struct EspOut {
     // in

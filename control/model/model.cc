@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <span>
 
 namespace ctl {
 
@@ -207,6 +209,7 @@ void Model::kernel_route(const dp::Link& l, ws::Family f, dp::RouteType type, ui
     nh.ifindex = l.ifindex;
     nh.scope = r.scope == kScopeHost ? kScopeNowhere : kScopeHost;
     r.nh.push_back(nh);
+    flag_linkdown(f, r);
     dp::rebalance(r);
     RouteTable& t = family(f).table(table);
     if (f == ws::Family::kInet6) (void)t.insert6({std::move(r)}, InsertMode::kAppend);
@@ -351,22 +354,36 @@ ws::Status Model::neigh_add(Neighbour n, const std::string& dev) {
     return {};
 }
 
+// Every nexthop through ifindex in every table of the family goes through `edit` (true: it
+// changed); the routes that changed get their hash-threshold bounds again (fib_rebalance(),
+// IPv6 ECMP siblings as one group as rt6_multipath_rebalance() does).
+void Model::edit_nexthops(ws::Family f, uint32_t ifindex, const std::function<bool(dp::Nexthop&)>& edit) {
+    for (auto& [id, t] : family(f).tables)
+        t.for_each_prefix_mut([&](std::span<dp::Route> aliases) {
+            std::vector<uint32_t> groups;
+            for (dp::Route& r : aliases) {
+                bool changed = false;
+                for (auto& nh : r.nh)
+                    if (nh.ifindex == ifindex) changed |= edit(nh);
+                if (!changed) continue;
+                if (!r.sibling_group) dp::rebalance(r);
+                else if (std::find(groups.begin(), groups.end(), r.sibling_group) == groups.end()) groups.push_back(r.sibling_group);
+            }
+            for (uint32_t g : groups) dp::rebalance_siblings(aliases, g);
+        });
+}
+
 // Admin down: routes through the device are deleted, multipath nexthops marked dead
 // (fib_sync_down_dev with force), in every table of both families.
 void Model::sync_down(uint32_t ifindex) {
-    for (auto* f : {&v4, &v6}) {
-        for (auto& [id, t] : f->tables) {
+    for (ws::Family f : {ws::Family::kInet, ws::Family::kInet6}) {
+        for (auto& [id, t] : family(f).tables)
             t.remove_if([&](const dp::Route& r) { return r.nh.size() == 1 && r.nh[0].ifindex == ifindex; });
-            t.for_each_mut([&](dp::Route& r) {
-                bool changed = false;
-                for (auto& nh : r.nh)
-                    if (nh.ifindex == ifindex && !(nh.flags & dp::kNhDead)) {
-                        nh.flags |= dp::kNhDead | dp::kNhLinkdown;
-                        changed = true;
-                    }
-                if (changed) dp::rebalance(r);
-            });
-        }
+        edit_nexthops(f, ifindex, [](dp::Nexthop& nh) {
+            if (nh.flags & dp::kNhDead) return false;
+            nh.flags |= dp::kNhDead | dp::kNhLinkdown;
+            return true;
+        });
     }
 }
 
@@ -375,17 +392,12 @@ void Model::sync_down(uint32_t ifindex) {
 void Model::sync_up(uint32_t ifindex) {
     const dp::Link* l = ifs.find(ifindex);
     const uint8_t clear = dp::kNhDead | (l && l->carrier ? dp::kNhLinkdown | dp::kNhLinkdownIgnored : 0);
-    for (auto* f : {&v4, &v6})
-        for (auto& [id, t] : f->tables)
-            t.for_each_mut([&](dp::Route& r) {
-                bool changed = false;
-                for (auto& nh : r.nh)
-                    if (nh.ifindex == ifindex && (nh.flags & clear)) {
-                        nh.flags &= uint8_t(~clear);
-                        changed = true;
-                    }
-                if (changed) dp::rebalance(r);
-            });
+    for (ws::Family f : {ws::Family::kInet, ws::Family::kInet6})
+        edit_nexthops(f, ifindex, [&](dp::Nexthop& nh) {
+            if (!(nh.flags & clear)) return false;
+            nh.flags &= uint8_t(~clear);
+            return true;
+        });
 }
 
 ws::Status Model::link_set_carrier(const std::string& name, bool carrier) {
@@ -395,22 +407,21 @@ ws::Status Model::link_set_carrier(const std::string& name, bool carrier) {
     l->carrier = carrier;
     invalidate_lookups();
     const uint32_t ifindex = l->ifindex;
-    for (ws::Family fam : {ws::Family::kInet, ws::Family::kInet6}) {
-        const bool ignore = ignore_linkdown(fam, ifindex);
-        for (auto& [id, t] : family(fam).tables)
-            t.for_each_mut([&](dp::Route& r) {
-                bool changed = false;
-                for (auto& nh : r.nh) {
-                    if (nh.ifindex != ifindex) continue;
-                    const uint8_t was = nh.flags;
-                    nh.flags &= uint8_t(~(dp::kNhLinkdown | dp::kNhLinkdownIgnored));
-                    if (!carrier) nh.flags |= uint8_t(dp::kNhLinkdown | (ignore ? dp::kNhLinkdownIgnored : 0));
-                    changed |= nh.flags != was;
-                }
-                if (changed) dp::rebalance(r);  // fib_rebalance(): only link events move the bounds
-            });
+    for (ws::Family f : {ws::Family::kInet, ws::Family::kInet6}) {
+        const uint8_t set = carrier ? 0 : uint8_t(dp::kNhLinkdown | (ignore_linkdown(f, ifindex) ? dp::kNhLinkdownIgnored : 0));
+        edit_nexthops(f, ifindex, [&](dp::Nexthop& nh) {  // only link events move the bounds
+            const uint8_t was = nh.flags;
+            nh.flags = uint8_t((nh.flags & ~(dp::kNhLinkdown | dp::kNhLinkdownIgnored)) | set);
+            return nh.flags != was;
+        });
     }
     return {};
+}
+
+void Model::flag_linkdown(ws::Family f, dp::Route& r) const {
+    for (auto& nh : r.nh)
+        if (const dp::Link* l = ifs.find(nh.ifindex); l && !l->carrier)
+            nh.flags |= uint8_t(dp::kNhLinkdown | (ignore_linkdown(f, nh.ifindex) ? dp::kNhLinkdownIgnored : 0));
 }
 
 bool Model::ignore_linkdown(ws::Family f, uint32_t ifindex) const {

@@ -9,6 +9,7 @@
 // (control/config.h), so a failing batch changes nothing.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -188,6 +189,10 @@ private:
     void del_ifaddr_routes(const dp::Link& l, const dp::IfAddr& a);
     void sync_down(uint32_t ifindex);
     void sync_up(uint32_t ifindex);
+    // fib_create_info() / fib6_nh_init(): a new route's nexthops through a link without carrier
+    // start out linkdown (and ignored where the sysctl says so).
+    void flag_linkdown(ws::Family f, dp::Route& r) const;
+    void edit_nexthops(ws::Family f, uint32_t ifindex, const std::function<bool(dp::Nexthop&)>& edit);
     void reattach_rules();
     uint32_t next_ifindex_ = 2;
 };

@@ -156,6 +156,7 @@ ws::Status Model::resolve_nexthops(ws::Family f, RouteRequest& req) {
         if (!dev->up) return kernel_error("Error: Nexthop device is not up.");
         nh.scope = kScopeHost;
     }
+    flag_linkdown(f, r);
     dp::rebalance(r);
     return {};
 }
@@ -260,6 +261,7 @@ ws::Status Model::route_modify6(RouteRequest req, InsertMode mode) {
             if (!dev->up) return kernel_error("Error: Nexthop device is not up.");
             nh.scope = kScopeHost;
         }
+        flag_linkdown(ws::Family::kInet6, r);
         dp::rebalance(r);
     }
     if (r.prefsrc.valid() && !valid_prefsrc6(r.prefsrc, r.nh.empty() ? 0 : r.nh[0].ifindex))

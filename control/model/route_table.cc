@@ -242,6 +242,10 @@ void RouteTable::for_each_mut(const std::function<void(dp::Route&)>& f) {
         for (auto& r : v) f(r);
 }
 
+void RouteTable::for_each_prefix_mut(const std::function<void(std::span<dp::Route>)>& f) {
+    for (auto& [p, v] : by_prefix_.entries()) f(std::span<dp::Route>(v.data(), v.size()));
+}
+
 RouteTable::Handle RouteTable::probe(const ws::InetAddr& a, int from_len) const {
     for (int len = from_len; len >= 0; --len) {
         if (!len_count_[size_t(len)]) continue;

@@ -50,6 +50,8 @@ public:
     size_t remove_if(const std::function<bool(const dp::Route&)>& pred);
     // Visits every alias mutably (for link state changes).
     void for_each_mut(const std::function<void(dp::Route&)>& f);
+    // Visits every prefix's aliases mutably, in their order (IPv6 siblings together).
+    void for_each_prefix_mut(const std::function<void(std::span<dp::Route>)>& f);
 
     Handle first(const ws::InetAddr& a) const { return probe(a, int(a.bits())); }
     Handle next(const ws::InetAddr& a, Handle h) const { return probe(a, int(h.len) - 1); }

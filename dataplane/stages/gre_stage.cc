@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "crypto/esp.h"
+#include "crypto/natt.h"
 #include "dataplane/stages/parse_stage.h"
 #include "dataplane/stages/route_stage.h"
 #include "dataplane/tables/route_decision.h"
@@ -74,6 +76,33 @@ bool decap_ecn(rte_mbuf* p, PacketMeta& m, uint8_t outer_tos) {
     return true;
 }
 
+// ip_route_output_key() hands ip_tunnel_xmit() the xfrm bundle when the out SPD protects the
+// tunnel's flow, and the bundle's MTU leaves room for ESP (xfrm_state_mtu()): the MTU the outer
+// GRE packet may have, so that tnl_update_pmtu() tells the inner sender what really fits.
+uint32_t protected_mtu(const Snapshot& s, const ws::InetAddr& src, const IfaceView& link, uint32_t mtu) {
+    if (!s.ipsec) return mtu;
+    const SpdDirection& out = s.ipsec->dir(SpdDir::kOut);
+    const SpdTable* t = out.table(false);
+    if (!t || out.empty()) return mtu;
+    SpdKey k;
+    k.src = src;
+    k.dst = link.gre_remote;
+    k.proto = GreStage::kProtoGre;
+    k.sport = link.gre_keyed ? uint16_t(link.gre_key >> 16) : 0;
+    k.dport = link.gre_keyed ? uint16_t(link.gre_key) : 0;
+    const uint32_t res = t->lookup_one(k);
+    if (res == SpdTable::kNoMatch) return mtu;
+    const PolicyEntry& p = out.policies[res];
+    if (p.action != PolicyAction::kProtect || p.sa == kNoSa) return mtu;
+    const SaEntry& sa = s.ipsec->sas[p.sa];
+    const bool tunnel = sa.mode == crypto::Mode::kTunnel;
+    const uint32_t hl = kOuterIpBytes;
+    const uint32_t front = (tunnel ? (sa.dst.is_v6() ? 40u : 20u) : hl) + (sa.natt ? crypto::kUdpHeaderBytes : 0) +
+                           crypto::esp_headroom(*sa.crypto);
+    const uint32_t fit = crypto::esp_payload_fit(*sa.crypto, mtu, front);
+    return tunnel ? fit : fit + hl;
+}
+
 }  // namespace
 
 const GreStage::OuterRoute& GreStage::outer_route(uint32_t ifindex, const IfaceView& link, const StageContext& ctx) noexcept {
@@ -102,6 +131,7 @@ const GreStage::OuterRoute& GreStage::outer_route(uint32_t ifindex, const IfaceV
     if (r.drop != DropReason::kNone) return r;
     r.src = local_any(link) ? d.saddr : link.gre_local;
     if (!r.src.valid() || r.src.is_zero()) r.drop = DropReason::kGreNoRoute;
+    else r.packet_mtu = protected_mtu(s, r.src, link, r.mtu);
     return r;
 }
 
@@ -130,8 +160,8 @@ void GreStage::encap(Burst& b, const StageContext& ctx) noexcept {
         const uint32_t overhead = kOuterIpBytes + gre;
         const uint32_t inner_len = m.l3_len;
         // tnl_update_pmtu() with DF on the outer header: the room the outer route leaves.
-        if (inner_len + overhead > r.mtu) {
-            const uint32_t room = r.mtu > overhead ? r.mtu - overhead : 0;
+        if (inner_len + overhead > r.packet_mtu) {
+            const uint32_t room = r.packet_mtu > overhead ? r.packet_mtu - overhead : 0;
             const bool inner_df = !v6 && (ip[6] & 0x40);
             m.drop = DropReason::kFragNeeded;
             m.icmp_info = room;

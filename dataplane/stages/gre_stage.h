@@ -30,7 +30,9 @@
 // Sets:    encap: next = kForward (the outer packet: src, dst, proto, ttl, tos, df, l3_len,
 //          sport/dport = the key's halves, out_port, out_ifindex, mtu, nexthop, neigh_slot of
 //          the outer route; from_host, xfrm_done = false, fwmark 0) | kIcmpError (too big with
-//          DF, or IPv6: fragmentation needed / packet too big with MTU = outer MTU - 24 or 28)
+//          DF, or IPv6: fragmentation needed / packet too big with MTU = the outer packet's
+//          limit - 24 or 28; that limit is the outer route's MTU, less what ESP adds when the
+//          out SPD protects the tunnel's flow, as the xfrm bundle's MTU is on Linux)
 //          | kDrop. decap: next = kRoute (the inner packet, iif = the link) | kDrop.
 //          Inner packets' tx (encap) and rx (decap) packets and bytes in counters.virt[link].
 // Drops:   gre-no-route, gre-loop (local or port-less outer route), gre-no-room, frag-needed
@@ -75,7 +77,8 @@ private:
         ws::InetAddr src;  // the outer source: the link's local, or the outer route's choice
         uint16_t out_port = kNoPort;
         uint32_t out_ifindex = 0;
-        uint32_t mtu = 0;
+        uint32_t mtu = 0;         // the egress link's
+        uint32_t packet_mtu = 0;  // the outer packet's limit: mtu, less ESP when the SPD protects it
         uint32_t neigh_slot = 0;
         ws::InetAddr nexthop;
     };

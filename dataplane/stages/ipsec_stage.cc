@@ -592,8 +592,7 @@ void IpsecStage::outbound(Burst& b, const StageContext& ctx) noexcept {
         const uint32_t len = tunnel ? m.l3_len : m.l3_len - pl.hl;
         if (front + len + crypto::esp_tailroom(c, len) > mtu) {
             // The largest packet that fits once encrypted (xfrm_state_mtu()).
-            const uint32_t room = mtu > front + c.icv_bytes ? mtu - front - c.icv_bytes : 0;
-            const uint32_t fit = room >= 2 ? (room & ~uint32_t(c.block_bytes - 1u)) - 2 : 0;
+            const uint32_t fit = crypto::esp_payload_fit(c, mtu, front);
             m.drop = DropReason::kFragNeeded;
             m.icmp_info = tunnel ? fit : fit + pl.hl;
             if (pl.v6_inner || m.df) {

@@ -541,6 +541,56 @@ TEST(Carrier, AdminUpRevivesDeadNexthops) {
     EXPECT_EQ(a[0]->nh[1].upper_bound, 2147483647);
 }
 
+TEST(Carrier, Ipv6SiblingsRebalanceAsOneGroup) {
+    auto m = topology("sysctl -w net.ipv6.conf.all.ignore_routes_with_linkdown=1\n"
+                      "ip -6 addr add 2001:db8:1::1/64 dev dummy0\n"
+                      "ip -6 addr add 2001:db8:2::1/64 dev dummy1\n"
+                      "ip -6 addr add 2001:db8:3::1/64 dev dummy2\n"
+                      "ip -6 route add 2001:db8:80::/48 via 2001:db8:1::fe\n"
+                      "ip -6 route append 2001:db8:80::/48 via 2001:db8:3::fe\n"
+                      "ip -6 route append 2001:db8:80::/48 via 2001:db8:2::fe");
+    const uint32_t d0 = wstest::ifindex(m, "dummy0"), d1 = wstest::ifindex(m, "dummy1"), d2 = wstest::ifindex(m, "dummy2");
+    auto spread = [&] {
+        auto r = ctl::compile_routing(m);
+        std::map<uint32_t, int> count;
+        for (uint32_t i = 0; i < 400; ++i) {
+            sel::FlowKey k;
+            k.daddr = wstest::v6("2001:db8:80::1");
+            k.daddr.b[15] = uint8_t(i);
+            k.daddr.b[14] = uint8_t(i >> 8);
+            k.saddr = ws::InetAddr::zero(ws::Family::kInet6);
+            k.proto = 17;
+            auto d = dp::route_output(*r, k);
+            EXPECT_EQ(d.error, 0);
+            ++count[d.dev];
+        }
+        return count;
+    };
+    auto before = spread();  // a third each
+    for (uint32_t d : {d0, d1, d2}) EXPECT_GT(before[d], 90) << d;
+    ASSERT_TRUE(m.link_set_carrier("dummy2", false).ok());
+    auto after = spread();  // the two live siblings share the whole hash range
+    EXPECT_EQ(after.count(d2), 0u);
+    EXPECT_GT(after[d0], 160);
+    EXPECT_GT(after[d1], 160);
+    ASSERT_TRUE(m.link_set_carrier("dummy2", true).ok());
+    EXPECT_EQ(spread(), before);
+}
+
+TEST(Carrier, RoutesAddedWithoutCarrierStartLinkdown) {
+    // Checked against Linux (a veth whose peer is down): the connected route of a new address
+    // and a route added through the link both show linkdown; with the sysctl, dead linkdown.
+    auto m = topology();
+    ASSERT_TRUE(m.link_set_carrier("dummy2", false).ok());
+    wstest::must_apply(m, "ip route add 10.81.0.0/16 via 10.3.0.2\nip addr add 10.4.0.1/24 dev dummy2");
+    EXPECT_EQ(wstest::query(m, "ip route show 10.81.0.0/16").out, "10.81.0.0/16 via 10.3.0.2 dev dummy2 linkdown \n");
+    EXPECT_EQ(wstest::query(m, "ip route show 10.4.0.0/24").out,
+              "10.4.0.0/24 dev dummy2 proto kernel scope link src 10.4.0.1 linkdown \n");
+    wstest::must_apply(m, "sysctl -w net.ipv4.conf.dummy2.ignore_routes_with_linkdown=1\nip route add 10.82.0.0/16 via 10.3.0.2");
+    EXPECT_EQ(wstest::query(m, "ip route show 10.82.0.0/16").out, "10.82.0.0/16 via 10.3.0.2 dev dummy2 dead linkdown \n");
+    EXPECT_EQ(route_get(m, "10.82.0.1"), "10.82.0.1 via 10.1.0.254 dev dummy0 src 10.1.0.1 uid 0 \n    cache \n");
+}
+
 TEST(Carrier, SysctlErrors) {
     auto m = topology();
     EXPECT_NE(cmd_error(m, "sysctl -w net.ipv4.ip_forward=1").find("not supported"), std::string::npos);

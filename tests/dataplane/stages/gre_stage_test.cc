@@ -550,6 +550,26 @@ TEST_F(GreStageTest, GreInTransportEspRoundTrip) {
     EXPECT_EQ(e.env.counters.virt[4].rx_packets, 2u);
 }
 
+TEST_F(GreStageTest, TooBigOnceEncryptedTellsTheInnerSenderWhatFits) {
+    // eth1 1500, AES-GCM transport SA (8 + 8 before, pad to 4 + 2 + 16 after): xfrm_state_mtu()
+    // leaves 1466 for the GRE packet, 1466 - 20 - 8 = 1438 for the inner one, although gre1's
+    // own MTU (1472) would take more.
+    Gw w(west_esp());
+    FakeMbuf f;
+    f.set(inner4(w, "10.0.1.5", "10.0.2.7", 1439 - 28));
+    auto m = w.run(f, 2);
+    EXPECT_EQ(m.next, Next::kIcmpError);
+    EXPECT_EQ(m.drop, DropReason::kFragNeeded);
+    EXPECT_EQ(m.icmp_info, 1438u);
+    EXPECT_EQ(m.src, ip("10.0.1.5")) << "to the inner sender, not to the gateway's outer address";
+    f.set(inner4(w, "10.0.1.5", "10.0.2.7", 1438 - 28));
+    m = w.run(f, 2);
+    ASSERT_EQ(m.next, Next::kForward) << dp::drop_reason_name(m.drop);
+    EXPECT_EQ(m.proto, 50);
+    EXPECT_LE(f.bytes().size() - 14, 1500u) << "the encrypted packet fits eth1";
+    EXPECT_GE(f.bytes().size() - 14, 1497u) << "and the reported MTU wastes at most the padding";
+}
+
 TEST_F(GreStageTest, TheInnerPacketTakesTheFwdPolicyWithoutTheOuterSecpath) {
     // A fwd policy for the inner flow that requires tunnel-mode ESP: the GRE packet's transport
     // SA does not count for it (skb_scrub_packet() drops the secpath), so Linux drops it.
