@@ -23,6 +23,10 @@
 
 namespace dptest {
 
+// AES-GCM key||salt pairs for the two directions of the tests' SAs.
+constexpr const char* kKeyOut = "0x000102030405060708090a0b0c0d0e0f10111213";
+constexpr const char* kKeyIn = "0x202122232425262728292a2b2c2d2e2f30313233";
+
 struct StageGateway {
     ctl::Model model;
     ctl::SaRegistry reg;

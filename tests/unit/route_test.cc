@@ -450,31 +450,7 @@ TEST(Multipath, SourceAddressPrefersItsNexthop) {
     }
 }
 
-TEST(Multipath, OnlyLiveNexthopsArePicked) {
-    auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2 nexthop via 192.0.2.254");
-    wstest::must_apply(m, "ip link set dummy2 down");
-    auto a = aliases(m, 254, "10.80.0.0/16");
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0]->nh[1].upper_bound, -1);
-    EXPECT_TRUE(a[0]->nh[1].flags & dp::kNhDead);
-    EXPECT_EQ(a[0]->nh[0].upper_bound, 1073741823);
-    EXPECT_EQ(a[0]->nh[2].upper_bound, 2147483647);
-    auto r = ctl::compile_routing(m);
-    std::map<uint32_t, int> count;
-    for (uint32_t i = 0; i < 1000; ++i) {
-        sel::FlowKey k = out_flow("10.80.0.0");
-        k.daddr = ws::InetAddr::v4(0x0a500000u + i * 13);
-        auto d = dp::route_output(*r, k);
-        ASSERT_EQ(d.error, 0);
-        ++count[d.dev];
-    }
-    EXPECT_EQ(count.count(wstest::ifindex(m, "dummy2")), 0u);
-    EXPECT_GT(count[wstest::ifindex(m, "dummy0")], 0);
-    EXPECT_GT(count[wstest::ifindex(m, "dummy1")], 0);
-}
-
-// Carrier loss (reference §2.7): nexthops flagged linkdown and still used, unless
-// ignore_routes_with_linkdown is set for the device (or all) before the loss.
+// The egress devices of 1,000 flows to 10.80.0.0/16 (destinations spread over the prefix).
 std::map<uint32_t, int> multipath_spread(const ctl::Model& m) {
     auto r = ctl::compile_routing(m);
     std::map<uint32_t, int> count;
@@ -487,6 +463,24 @@ std::map<uint32_t, int> multipath_spread(const ctl::Model& m) {
     }
     return count;
 }
+
+TEST(Multipath, OnlyLiveNexthopsArePicked) {
+    auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2 nexthop via 192.0.2.254");
+    wstest::must_apply(m, "ip link set dummy2 down");
+    auto a = aliases(m, 254, "10.80.0.0/16");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0]->nh[1].upper_bound, -1);
+    EXPECT_TRUE(a[0]->nh[1].flags & dp::kNhDead);
+    EXPECT_EQ(a[0]->nh[0].upper_bound, 1073741823);
+    EXPECT_EQ(a[0]->nh[2].upper_bound, 2147483647);
+    auto count = multipath_spread(m);
+    EXPECT_EQ(count.count(wstest::ifindex(m, "dummy2")), 0u);
+    EXPECT_GT(count[wstest::ifindex(m, "dummy0")], 0);
+    EXPECT_GT(count[wstest::ifindex(m, "dummy1")], 0);
+}
+
+// Carrier loss (reference §2.7): nexthops flagged linkdown and still used, unless
+// ignore_routes_with_linkdown is set for the device (or all) before the loss.
 
 TEST(Carrier, LinkdownNexthopsStayInUseByDefault) {
     auto m = topology("ip route add 10.80.0.0/16 nexthop via 10.1.0.254 nexthop via 10.3.0.2");

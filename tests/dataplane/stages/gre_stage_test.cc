@@ -27,8 +27,6 @@ using namespace dptest;
 using dp::DropReason;
 using dp::Next;
 
-constexpr const char* kKeyOut = "0x000102030405060708090a0b0c0d0e0f10111213";
-constexpr const char* kKeyIn = "0x202122232425262728292a2b2c2d2e2f30313233";
 
 // Links: eth0 ifindex 2 (port 0), eth1 ifindex 3 (port 1), gre1 ifindex 4.
 std::string west(const std::string& gre_args = "local 172.16.0.1 remote 172.16.0.2 key 5", const std::string& extra = "") {

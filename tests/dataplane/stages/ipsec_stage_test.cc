@@ -24,8 +24,6 @@ using namespace dptest;
 using dp::DropReason;
 using dp::Next;
 
-constexpr const char* kKeyOut = "0x000102030405060708090a0b0c0d0e0f10111213";
-constexpr const char* kKeyIn = "0x202122232425262728292a2b2c2d2e2f30313233";
 
 std::string sa(const char* src, const char* dst, const char* spi, const char* key, const std::string& extra = "") {
     return std::string("ip xfrm state add src ") + src + " dst " + dst + " proto esp spi " + spi +
